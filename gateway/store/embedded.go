@@ -1,0 +1,128 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+
+	"github.com/calltrail/calltrail/gateway/store/chdb"
+)
+
+// Embedded is the store on chDB, in a folder of the local disk. It keeps three
+// connections to the engine so that a slow analyst query never holds up the
+// batch writer: one for writes, one for CallTrail's own reads, and one locked
+// to readonly=1 for analysts' SQL.
+type Embedded struct {
+	write, read, analyst *chdb.Conn
+}
+
+// Analysts' statements stop after this long and this much memory, so that one
+// careless query cannot stall the gateway.
+const (
+	analystMaxSeconds = 60
+	analystMaxMemory  = 4 << 30
+)
+
+var databaseName = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+
+// OpenEmbedded opens (creating if needed) the embedded store in dir, using
+// database as the current database of every connection. One process holds one
+// engine: every OpenEmbedded in a process must name the same dir.
+func OpenEmbedded(dir, database string) (*Embedded, error) {
+	if !databaseName.MatchString(database) {
+		return nil, fmt.Errorf("store: database name %q must match %s", database, databaseName)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("store: create data dir: %w", err)
+	}
+	e := &Embedded{}
+	var err error
+	for _, c := range []**chdb.Conn{&e.write, &e.read, &e.analyst} {
+		if *c, err = chdb.Open(dir); err != nil {
+			e.Close()
+			return nil, err
+		}
+	}
+	if _, err := e.write.Query([]byte("CREATE DATABASE IF NOT EXISTS "+database), "", nil); err != nil {
+		e.Close()
+		return nil, fmt.Errorf("store: create database %s: %w", database, err)
+	}
+	setup := map[*chdb.Conn][]string{
+		e.write: {"USE " + database},
+		e.read:  {"USE " + database},
+		// readonly=1 last: after it, this connection can change no setting.
+		e.analyst: {
+			"USE " + database,
+			fmt.Sprintf("SET max_execution_time = %d", analystMaxSeconds),
+			fmt.Sprintf("SET max_memory_usage = %d", analystMaxMemory),
+			"SET readonly = 1",
+		},
+	}
+	for c, stmts := range setup {
+		for _, s := range stmts {
+			if _, err := c.Query([]byte(s), "", nil); err != nil {
+				e.Close()
+				return nil, fmt.Errorf("store: %s: %w", s, err)
+			}
+		}
+	}
+	return e, nil
+}
+
+func (e *Embedded) Exec(ctx context.Context, query string, params Params) error {
+	_, err := e.run(ctx, e.write, []byte(query), "", params)
+	return err
+}
+
+func (e *Embedded) Query(ctx context.Context, query, format string, params Params) ([]byte, error) {
+	return e.run(ctx, e.read, []byte(query), format, params)
+}
+
+func (e *Embedded) QueryReadOnly(ctx context.Context, query, format string) ([]byte, error) {
+	out, err := e.run(ctx, e.analyst, []byte(query), format, nil)
+	if err != nil && strings.Contains(err.Error(), "(READONLY)") {
+		return nil, fmt.Errorf("%w: %v", ErrReadOnly, err)
+	}
+	return out, err
+}
+
+func (e *Embedded) Insert(ctx context.Context, table string, columns []string, format string, data []byte, token string) error {
+	var q strings.Builder
+	fmt.Fprintf(&q, "INSERT INTO %s (%s)", table, strings.Join(columns, ", "))
+	if token != "" {
+		fmt.Fprintf(&q, " SETTINGS insert_deduplication_token = '%s'", escape(token))
+	}
+	fmt.Fprintf(&q, " FORMAT %s\n", format)
+	query := make([]byte, 0, q.Len()+len(data))
+	query = append(append(query, q.String()...), data...)
+	_, err := e.run(ctx, e.write, query, "", nil)
+	if err != nil {
+		return fmt.Errorf("insert into %s: %w", table, err)
+	}
+	return nil
+}
+
+// run executes on c. chDB cannot interrupt a statement, so a cancelled
+// context only stops one from starting.
+func (e *Embedded) run(ctx context.Context, c *chdb.Conn, query []byte, format string, params Params) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return c.Query(query, format, params)
+}
+
+func (e *Embedded) Close() error {
+	for _, c := range []*chdb.Conn{e.write, e.read, e.analyst} {
+		if c != nil {
+			c.Close()
+		}
+	}
+	return nil
+}
+
+// escape quotes s for a single-quoted ClickHouse string literal.
+func escape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s)
+}
