@@ -1,0 +1,171 @@
+package sql_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/calltrail/calltrail/gateway/ingest"
+	"github.com/calltrail/calltrail/gateway/store"
+	"github.com/calltrail/calltrail/gateway/store/storetest"
+)
+
+func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
+
+const (
+	uidA = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	uidB = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+	ua   = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36"
+)
+
+var t0 = time.Date(2026, 11, 2, 12, 17, 0, 0, time.UTC)
+
+// hit is one event of a test journey.
+type hit struct {
+	id       string // fixed id, to post duplicates; random when empty
+	uid, sid string
+	typ      string
+	at       time.Duration // after t0
+	url, ref string
+	email    string
+}
+
+// insert runs hits through the real ingest pipeline and stores them in one
+// insert, as the gateway would.
+func insert(t *testing.T, s store.Store, hits ...hit) {
+	t.Helper()
+	p := ingest.NewPipeline()
+	var rows []byte
+	n := 0
+	for _, h := range hits {
+		id := h.id
+		if id == "" {
+			id = uuid.NewString()
+		}
+		typ := h.typ
+		if typ == "" {
+			typ = "page_view"
+		}
+		ts := t0.Add(h.at).UnixMilli()
+		ev, _ := json.Marshal(map[string]any{"id": id, "type": typ, "ts": ts, "url": h.url, "ref": h.ref, "email": h.email})
+		events, rejected := p.Process(ingest.Body{Site: "site1", UID: h.uid, SID: h.sid, SentAt: ts, Events: []json.RawMessage{ev}},
+			ingest.Request{ReceivedAt: t0.Add(h.at), UserAgent: ua, Source: "js"})
+		if len(rejected) > 0 {
+			t.Fatalf("hit %+v rejected: %v", h, rejected)
+		}
+		for i := range events {
+			rows = events[i].AppendTSV(rows)
+			n++
+		}
+	}
+	if err := s.Insert(context.Background(), "events_raw", ingest.Columns, "TabSeparated", rows, ""); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func query(t *testing.T, s store.Store, q string) string {
+	t.Helper()
+	out, err := s.Query(context.Background(), q, "TSV", nil)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+const sessionCols = `SELECT uid, session_id, formatDateTime(session_start, '%H:%i:%S'), formatDateTime(session_end, '%H:%i:%S'),
+	pageviews, events, landing_page, landing_page_raw, referrer_page, utm_source, utm_medium, utm_campaign, gclid, marketing_channel_path
+	FROM sessions ORDER BY uid, session_start`
+
+func TestSessionsFromEvents(t *testing.T) {
+	s := storetest.Open(t)
+	landing := "https://www.example.com/pricing?utm_source=google&utm_medium=cpc&utm_campaign=spring&gclid=G1#plans"
+	// uid A: a paid-search session of three page views split over two
+	// batches (the second arriving first), then a later direct session.
+	insert(t, s,
+		hit{uid: uidA, sid: "s1", at: 4 * time.Minute, url: "https://www.example.com/contact", ref: "https://www.example.com/pricing"},
+		hit{uid: uidA, sid: "s1", at: 5 * time.Minute, typ: "form_submit", url: "https://www.example.com/contact", email: "a@b.example"},
+	)
+	insert(t, s,
+		hit{uid: uidA, sid: "s1", url: landing, ref: "https://www.google.com/"},
+		hit{uid: uidA, sid: "s1", at: 2 * time.Minute, url: "https://www.example.com/features", ref: landing},
+	)
+	insert(t, s, hit{uid: uidA, sid: "s2", at: 3 * time.Hour, url: "https://www.example.com/"})
+	// uid B: a referral from a blog.
+	insert(t, s, hit{uid: uidB, sid: "s9", at: time.Hour, url: "https://www.example.com/blog/x", ref: "https://blog.partner.example/post"})
+
+	want := strings.Join([]string{
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\ts1\t12:17:00\t12:22:00\t3\t4\thttps://www.example.com/pricing\t" + landing + "\thttps://www.google.com/\tgoogle\tcpc\tspring\tG1\tPaid Search.Google",
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\ts2\t15:17:00\t15:17:00\t1\t1\thttps://www.example.com/\thttps://www.example.com/\t\t\t\t\t\tDirect",
+		"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\ts9\t13:17:00\t13:17:00\t1\t1\thttps://www.example.com/blog/x\thttps://www.example.com/blog/x\thttps://blog.partner.example/post\t\t\t\t\tWeb Referral.blog.partner.example",
+	}, "\n")
+	if got := query(t, s, sessionCols); got != want {
+		t.Fatalf("sessions:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestDuplicateEventIDsCountOnce(t *testing.T) {
+	s := storetest.Open(t)
+	const id1, id2 = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
+	insert(t, s, hit{id: id1, uid: uidA, sid: "s1", url: "https://example.com/a"}, hit{id: id2, uid: uidA, sid: "s1", at: time.Minute, url: "https://example.com/b"})
+	// The client retried the whole batch, then the second event alone.
+	insert(t, s, hit{id: id1, uid: uidA, sid: "s1", url: "https://example.com/a"}, hit{id: id2, uid: uidA, sid: "s1", at: time.Minute, url: "https://example.com/b"})
+	insert(t, s, hit{id: id2, uid: uidA, sid: "s1", at: time.Minute, url: "https://example.com/b"})
+
+	if got := query(t, s, "SELECT count() FROM events"); got != "2" {
+		t.Errorf("events view has %s rows, want 2", got)
+	}
+	if got := query(t, s, "SELECT pageviews, events, landing_page FROM sessions"); got != "2\t2\thttps://example.com/a" {
+		t.Errorf("session = %q", got)
+	}
+	// After a merge the raw table itself holds one row per id.
+	query(t, s, "OPTIMIZE TABLE events_raw FINAL")
+	if got := query(t, s, "SELECT count() FROM events_raw"); got != "2" {
+		t.Errorf("events_raw after merge: %s rows", got)
+	}
+}
+
+func TestBotsMakeNoSessions(t *testing.T) {
+	s := storetest.Open(t)
+	p := ingest.NewPipeline()
+	ev, _ := json.Marshal(map[string]any{"id": uuid.NewString(), "type": "page_view", "ts": t0.UnixMilli(), "url": "https://example.com/"})
+	events, _ := p.Process(ingest.Body{Site: "site1", UID: uidA, SID: "s1", SentAt: t0.UnixMilli(), Events: []json.RawMessage{ev}},
+		ingest.Request{ReceivedAt: t0, UserAgent: "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"})
+	if err := s.Insert(context.Background(), "events_raw", ingest.Columns, "TabSeparated", events[0].AppendTSV(nil), ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := query(t, s, "SELECT count() FROM events WHERE is_bot = 1"); got != "1" {
+		t.Fatalf("bot event not kept: %s", got)
+	}
+	if got := query(t, s, "SELECT count() FROM sessions"); got != "0" {
+		t.Fatalf("a bot made %s sessions", got)
+	}
+}
+
+func TestManySessionsManyBatches(t *testing.T) {
+	s := storetest.Open(t)
+	// 20 visitors × 3 sessions × 4 page views, inserted one page view per
+	// batch in reverse order: every session must come out whole.
+	var all []hit
+	for v := 0; v < 20; v++ {
+		uid := fmt.Sprintf("%032x", v+1)
+		for sn := 0; sn < 3; sn++ {
+			for pv := 0; pv < 4; pv++ {
+				all = append(all, hit{uid: uid, sid: fmt.Sprintf("s%d", sn), at: time.Duration(sn)*time.Hour + time.Duration(pv)*time.Minute,
+					url: fmt.Sprintf("https://example.com/p%d?utm_campaign=c%d", pv, sn)})
+			}
+		}
+	}
+	for i := len(all) - 1; i >= 0; i-- {
+		insert(t, s, all[i])
+	}
+	got := query(t, s, "SELECT count(), uniqExact(uid), min(pageviews), max(pageviews), countIf(landing_page = 'https://example.com/p0'), countIf(utm_campaign = concat('c', substring(session_id, 2))) FROM sessions")
+	if got != "60\t20\t4\t4\t60\t60" {
+		t.Fatalf("sessions summary = %q", got)
+	}
+}
