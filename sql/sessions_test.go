@@ -1,17 +1,12 @@
 package sql_test
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
-	"github.com/calltrail/calltrail/gateway/ingest"
 	"github.com/calltrail/calltrail/gateway/store"
 	"github.com/calltrail/calltrail/gateway/store/storetest"
 )
@@ -21,61 +16,32 @@ func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
 const (
 	uidA = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	uidB = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
-	ua   = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36"
 )
 
 var t0 = time.Date(2026, 11, 2, 12, 17, 0, 0, time.UTC)
 
-// hit is one event of a test journey.
+// hit is a test event at t0 + at.
 type hit struct {
-	id       string // fixed id, to post duplicates; random when empty
+	id       string
 	uid, sid string
 	typ      string
-	at       time.Duration // after t0
+	at       time.Duration
 	url, ref string
 	email    string
 }
 
-// insert runs hits through the real ingest pipeline and stores them in one
-// insert, as the gateway would.
 func insert(t *testing.T, s store.Store, hits ...hit) {
 	t.Helper()
-	p := ingest.NewPipeline()
-	var rows []byte
-	n := 0
+	var hs []storetest.Hit
 	for _, h := range hits {
-		id := h.id
-		if id == "" {
-			id = uuid.NewString()
-		}
-		typ := h.typ
-		if typ == "" {
-			typ = "page_view"
-		}
-		ts := t0.Add(h.at).UnixMilli()
-		ev, _ := json.Marshal(map[string]any{"id": id, "type": typ, "ts": ts, "url": h.url, "ref": h.ref, "email": h.email})
-		events, rejected := p.Process(ingest.Body{Site: "site1", UID: h.uid, SID: h.sid, SentAt: ts, Events: []json.RawMessage{ev}},
-			ingest.Request{ReceivedAt: t0.Add(h.at), UserAgent: ua, Source: "js"})
-		if len(rejected) > 0 {
-			t.Fatalf("hit %+v rejected: %v", h, rejected)
-		}
-		for i := range events {
-			rows = events[i].AppendTSV(rows)
-			n++
-		}
+		hs = append(hs, storetest.Hit{ID: h.id, UID: h.uid, SID: h.sid, Type: h.typ, At: t0.Add(h.at), URL: h.url, Ref: h.ref, Email: h.email})
 	}
-	if err := s.Insert(context.Background(), "events_raw", ingest.Columns, "TabSeparated", rows, ""); err != nil {
-		t.Fatal(err)
-	}
+	storetest.Insert(t, s, hs...)
 }
 
 func query(t *testing.T, s store.Store, q string) string {
 	t.Helper()
-	out, err := s.Query(context.Background(), q, "TSV", nil)
-	if err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	return strings.TrimSpace(string(out))
+	return storetest.Query(t, s, q)
 }
 
 const sessionCols = `SELECT uid, session_id, formatDateTime(session_start, '%H:%i:%S'), formatDateTime(session_end, '%H:%i:%S'),
@@ -102,7 +68,7 @@ func TestSessionsFromEvents(t *testing.T) {
 	want := strings.Join([]string{
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\ts1\t12:17:00\t12:22:00\t3\t4\thttps://www.example.com/pricing\t" + landing + "\thttps://www.google.com/\tgoogle\tcpc\tspring\tG1\tPaid Search.Google",
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\ts2\t15:17:00\t15:17:00\t1\t1\thttps://www.example.com/\thttps://www.example.com/\t\t\t\t\t\tDirect",
-		"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\ts9\t13:17:00\t13:17:00\t1\t1\thttps://www.example.com/blog/x\thttps://www.example.com/blog/x\thttps://blog.partner.example/post\t\t\t\t\tWeb Referral.blog.partner.example",
+		"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\ts9\t13:17:00\t13:17:00\t1\t1\thttps://www.example.com/blog/x\thttps://www.example.com/blog/x\thttps://blog.partner.example/post\t\t\t\t\tWeb Referral",
 	}, "\n")
 	if got := query(t, s, sessionCols); got != want {
 		t.Fatalf("sessions:\n%s\nwant:\n%s", got, want)
@@ -132,13 +98,8 @@ func TestDuplicateEventIDsCountOnce(t *testing.T) {
 
 func TestBotsMakeNoSessions(t *testing.T) {
 	s := storetest.Open(t)
-	p := ingest.NewPipeline()
-	ev, _ := json.Marshal(map[string]any{"id": uuid.NewString(), "type": "page_view", "ts": t0.UnixMilli(), "url": "https://example.com/"})
-	events, _ := p.Process(ingest.Body{Site: "site1", UID: uidA, SID: "s1", SentAt: t0.UnixMilli(), Events: []json.RawMessage{ev}},
-		ingest.Request{ReceivedAt: t0, UserAgent: "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"})
-	if err := s.Insert(context.Background(), "events_raw", ingest.Columns, "TabSeparated", events[0].AppendTSV(nil), ""); err != nil {
-		t.Fatal(err)
-	}
+	storetest.Insert(t, s, storetest.Hit{UID: uidA, SID: "s1", At: t0, URL: "https://example.com/",
+		UA: "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"})
 	if got := query(t, s, "SELECT count() FROM events WHERE is_bot = 1"); got != "1" {
 		t.Fatalf("bot event not kept: %s", got)
 	}

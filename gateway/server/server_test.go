@@ -288,3 +288,32 @@ func TestDemoSite(t *testing.T) {
 		}
 	}
 }
+
+func TestPutChannels(t *testing.T) {
+	g := servertest.Start(t)
+	auth := []string{"Authorization", "Bearer " + servertest.Token}
+	post(t, g.URL+"/v1/events", "text/plain", eventsBody(pageView(uuid.NewString(), "https://example.com/?utm_source=podcast-fm&utm_medium=audio")))
+	if got := g.Query(t, "SELECT marketing_channel_path FROM sessions"); got != "Other\n" {
+		t.Fatalf("before: %q", got)
+	}
+	put := func(sheet string) (int, string) {
+		req, _ := http.NewRequest(http.MethodPut, g.URL+"/v1/channels", strings.NewReader(sheet))
+		req.Header.Set(auth[0], auth[1])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := put("Channel,Subchannel,Medium\nAudio,Podcasts,audio;podcast\nOther,,\nDirect,,,,\n"); code != 400 || !strings.Contains(body, `"line":4`) {
+		t.Fatalf("bad sheet: %d %s", code, body)
+	}
+	if code, body := put("Channel,Subchannel,Medium\nAudio,Podcasts,audio;podcast\nOther,,\n"); code != 200 || body != `{"changed":true,"rules":2}` {
+		t.Fatalf("good sheet: %d %s", code, body)
+	}
+	if got := g.Query(t, "SELECT marketing_channel_path FROM sessions"); got != "Audio.Podcasts\n" {
+		t.Fatalf("after: %q", got)
+	}
+}
