@@ -24,6 +24,7 @@ type Hit struct {
 	At       time.Time
 	URL, Ref string
 	Email    string
+	LeadID   string // a CRM lead id (identify events)
 	UA       string // Browser when empty
 }
 
@@ -48,7 +49,7 @@ func Insert(t testing.TB, s store.Store, hits ...Hit) {
 			ua = Browser
 		}
 		ts := h.At.UnixMilli()
-		ev, _ := json.Marshal(map[string]any{"id": id, "type": typ, "ts": ts, "url": h.URL, "ref": h.Ref, "email": h.Email})
+		ev, _ := json.Marshal(map[string]any{"id": id, "type": typ, "ts": ts, "url": h.URL, "ref": h.Ref, "email": h.Email, "lead_id": h.LeadID})
 		events, rejected := p.Process(ingest.Body{Site: site, UID: h.UID, SID: h.SID, SentAt: ts, Events: []json.RawMessage{ev}},
 			ingest.Request{ReceivedAt: h.At, UserAgent: ua, Source: "js"})
 		if len(rejected) > 0 {
