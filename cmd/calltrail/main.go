@@ -13,6 +13,7 @@ Usage:
   calltrail serve    [--listen ADDR] [--data DIR] [--api-token TOKEN]   start the gateway
   calltrail migrate  [--data DIR]                                        apply the SQL migrations and exit
   calltrail sql      [--url URL] [--token TOKEN] [--format F] "SELECT …"  run read-only SQL on a running gateway
+  calltrail channels default|check FILE|apply FILE                       the marketing channel sheet (docs/channels.md)
   calltrail version                                                      print the version
 
 Run "calltrail COMMAND -h" for a command's flags. Settings can also come from
@@ -29,10 +30,11 @@ func main() {
 		os.Exit(2)
 	}
 	commands := map[string]func([]string) error{
-		"serve":   serve,
-		"migrate": migrate,
-		"sql":     sqlCommand,
-		"version": func([]string) error { fmt.Println("calltrail", version); return nil },
+		"serve":    serve,
+		"migrate":  migrate,
+		"sql":      sqlCommand,
+		"channels": channelsCommand,
+		"version":  func([]string) error { fmt.Println("calltrail", version); return nil },
 	}
 	cmd, ok := commands[os.Args[1]]
 	if !ok {

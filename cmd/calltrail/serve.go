@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/calltrail/calltrail/gateway/channels"
 	"github.com/calltrail/calltrail/gateway/ingest"
 	"github.com/calltrail/calltrail/gateway/server"
 	"github.com/calltrail/calltrail/gateway/store"
@@ -23,12 +24,13 @@ import (
 
 // storeFlags are the flags every command that opens the store shares.
 type storeFlags struct {
-	data, clickhouse string
+	data, clickhouse, channels string
 }
 
 func (f *storeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.data, "data", env("CALLTRAIL_DATA", "./data"), "data folder: the embedded store and the spool (env CALLTRAIL_DATA)")
 	fs.StringVar(&f.clickhouse, "clickhouse", env("CALLTRAIL_CLICKHOUSE", ""), "ClickHouse server DSN instead of the embedded store (env CALLTRAIL_CLICKHOUSE)")
+	fs.StringVar(&f.channels, "channels", env("CALLTRAIL_CHANNELS", ""), "channel sheet (CSV) to put in force at start; default: keep the sheet in force, or the built-in one (env CALLTRAIL_CHANNELS)")
 }
 
 // open opens and migrates the store.
@@ -53,7 +55,33 @@ func (f *storeFlags) open(ctx context.Context, log *slog.Logger) (store.Store, e
 	if len(applied) > 0 {
 		log.Info("migrations applied", "migrations", strings.Join(applied, ", "))
 	}
+	if err := f.applyChannels(ctx, s, log); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
+}
+
+// applyChannels puts --channels in force, or the built-in sheet when the
+// store has none yet (a sheet uploaded through the API survives restarts).
+func (f *storeFlags) applyChannels(ctx context.Context, s store.Store, log *slog.Logger) error {
+	if f.channels == "" {
+		inForce, err := channels.InForce(ctx, s)
+		if err != nil || inForce {
+			return err
+		}
+		_, err = channels.Apply(ctx, s, channels.Default(), "default")
+		return err
+	}
+	rules, err := readSheet(f.channels)
+	if err != nil {
+		return err
+	}
+	changed, err := channels.Apply(ctx, s, rules, filepath.Base(f.channels))
+	if changed {
+		log.Info("channel sheet in force", "file", f.channels, "rules", len(rules))
+	}
+	return err
 }
 
 func serve(args []string) error {

@@ -93,6 +93,8 @@ func (s *Server) routes() {
 
 	api := a.Group("/v1", s.requireToken)
 	api.Post("/sql", s.postSQL)
+	api.Put("/channels", s.putChannels)
+	api.Get("/channels/default", s.getDefaultChannels)
 
 	s.demoRoutes()
 }
