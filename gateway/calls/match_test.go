@@ -109,7 +109,7 @@ func TestVerdictsUnderTheSourceRules(t *testing.T) {
 				return callTask(t, "T-phone", "Phone Call", uid, "09:05")
 			},
 			verdict: "merged", sessionID: "organic", minutes: 5,
-			touchpoint: []string{"Phone Call", "Google", "Phone Call", "Organic Search.google", "", "", "", "https://shop.example/pricing", googleUK, "organic"},
+			touchpoint: []string{"Phone Call", "Google", "Phone Call", "Organic Search.Google", "", "", "", "https://shop.example/pricing", googleUK, "organic"},
 		},
 		{
 			name: "two sessions: the latest that started before the call",
@@ -187,21 +187,34 @@ func TestVerdictsUnderTheSourceRules(t *testing.T) {
 		}
 		task(t, st, c.rec(t, uid))
 	}
+	// Each view is read once; the cases compare their own rows.
+	matches := byTaskID(t, st, `SELECT task_id, verdict, session_id, ifNull(toString(minutes_from_session_start), ''), site,
+			touchpoint_id != '', rule FROM call_matches`)
+	tps := byTaskID(t, st, "SELECT task_id, "+tpColumns+" FROM touchpoints WHERE task_id != ''")
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			id := c.rec(t, uidOf(c.name))["Id"].(string)
-			checkMatch(t, st, id, c)
+			checkMatch(t, matches[id], tps[id], c)
 		})
 	}
 }
 
-func checkMatch(t *testing.T, st store.Store, id string, c matchCase) {
+// byTaskID runs a query whose first column is task_id and groups the rest
+// of each row (tab-separated) by it.
+func byTaskID(t *testing.T, st store.Store, query string) map[string][]string {
 	t.Helper()
-	got := rows(t, st, `SELECT verdict, session_id, ifNull(toString(minutes_from_session_start), ''), site,
-			touchpoint_id != '', rule
-		FROM call_matches WHERE task_id = {id:String}`, store.Params{"id": id})
+	out := map[string][]string{}
+	for _, r := range rows(t, st, query, nil) {
+		id, rest, _ := strings.Cut(r, "\t")
+		out[id] = append(out[id], rest)
+	}
+	return out
+}
+
+func checkMatch(t *testing.T, got, tps []string, c matchCase) {
+	t.Helper()
 	if len(got) != 1 {
-		t.Fatalf("call_matches has %d rows for %s, want 1: %q", len(got), id, got)
+		t.Fatalf("call_matches has %d rows, want 1: %q", len(got), got)
 	}
 	f := strings.Split(got[0], "\t")
 	if f[0] != c.verdict {
@@ -222,8 +235,6 @@ func checkMatch(t *testing.T, st store.Store, id string, c matchCase) {
 	if f[5] != "session_start + 30 min (2 min early allowed)" {
 		t.Errorf("rule %q", f[5])
 	}
-
-	tps := rows(t, st, "SELECT "+tpColumns+" FROM touchpoints WHERE task_id = {id:String}", store.Params{"id": id})
 	if c.touchpoint == nil {
 		if len(tps) != 0 {
 			t.Errorf("touchpoints %q, want none", tps)

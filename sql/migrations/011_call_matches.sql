@@ -60,6 +60,10 @@ FROM
 ) AS c
 ASOF LEFT JOIN
 (
-    SELECT site, uid, session_id, session_start, session_end FROM sessions
+    -- A session's bounds exactly as the sessions view computes them, read
+    -- from sessions_agg directly: the join needs no channel classification.
+    SELECT site, uid, session_id, min(session_start) AS session_start, max(session_end) AS session_end
+    FROM sessions_agg
+    GROUP BY site, uid, session_id
 ) AS s
 ON c.uid = s.uid AND c.latest_start >= s.session_start;
