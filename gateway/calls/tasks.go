@@ -56,6 +56,10 @@ func DecodeTaskRecords(body []byte) ([]json.RawMessage, error) {
 	case len(trimmed) == 0:
 		return nil, badf("the body is empty: send a Task object or an array of them")
 	case trimmed[0] == '{':
+		if !json.Valid(trimmed) {
+			var v any
+			return nil, badf("the body is not valid JSON: %v", json.Unmarshal(trimmed, &v))
+		}
 		return []json.RawMessage{trimmed}, nil
 	case trimmed[0] == '[':
 		var recs []json.RawMessage

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/calltrail/calltrail/gateway/calls"
 	"github.com/calltrail/calltrail/gateway/ingest"
 	"github.com/calltrail/calltrail/gateway/store"
 )
@@ -28,7 +29,8 @@ type EventSink interface {
 type Config struct {
 	Store    store.Store
 	Events   EventSink
-	APIToken string // bearer token of the read/admin API
+	APIToken string       // bearer token of the read/admin API
+	Calls    calls.Config // provider webhooks: secrets, visitor id fields
 	Log      *slog.Logger
 }
 
@@ -90,8 +92,10 @@ func (s *Server) routes() {
 	a.Options("/v1/events", s.preflight)
 	a.Post("/v1/events", s.postEvents)
 	a.Get("/v1/p.gif", s.pixel)
+	s.callRoutes(a)
 
 	api := a.Group("/v1", s.requireToken)
+	s.callAPIRoutes(api)
 	api.Post("/sql", s.postSQL)
 	api.Put("/channels", s.putChannels)
 	api.Get("/channels/default", s.getDefaultChannels)

@@ -32,6 +32,13 @@ type Gateway struct {
 // so tests see rows quickly.
 func Start(t testing.TB) *Gateway {
 	t.Helper()
+	return StartWith(t, nil)
+}
+
+// StartWith is Start with configure applied to the gateway's Config first
+// (e.g. provider secrets).
+func StartWith(t testing.TB, configure func(*server.Config)) *Gateway {
+	t.Helper()
 	st := storetest.Open(t)
 	opts := store.DefaultBatchOptions
 	opts.MaxWait = 20 * time.Millisecond
@@ -40,7 +47,11 @@ func Start(t testing.TB) *Gateway {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}
-	srv, err := server.New(server.Config{Store: st, Events: batcher, APIToken: Token, Log: log})
+	cfg := server.Config{Store: st, Events: batcher, APIToken: Token, Log: log}
+	if configure != nil {
+		configure(&cfg)
+	}
+	srv, err := server.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
