@@ -267,3 +267,62 @@ func TestPositions(t *testing.T) {
 		t.Error("touchpoint ids changed between two reads")
 	}
 }
+
+// swapToIssue4 points the two swap points of the touchpoints views at what
+// issue 4 built (migrations 020, 021): the sessions view's own Touchpoint
+// Source and Medium (Marketo Measure's rules over the channel sheet), and
+// persons that join browsers by email or lead id. These statements cannot
+// live in this branch's migrations (010–019 run before 020 on a new
+// database); docs/calls.md gives them to the migration that follows 021.
+const swapToIssue4 = `
+CREATE OR REPLACE VIEW session_touch_fields AS
+SELECT site, uid, session_id, session_start, session_end, landing_page, landing_page_raw, referrer_page,
+       marketing_channel, marketing_channel_path,
+       utm_campaign AS ad_campaign_name, utm_content AS ad_content, utm_term AS keyword_text,
+       touchpoint_source, medium
+FROM sessions;
+CREATE OR REPLACE VIEW person_ids AS
+SELECT uid, person_id FROM persons;
+`
+
+func TestSwapPointsTakeIssue4sSourceMediumAndPersons(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t)
+	laptop, phone := uidOf("swap laptop"), uidOf("swap phone")
+	if phone < laptop {
+		laptop, phone = phone, laptop // persons names a person by its smallest uid
+	}
+	visit(t, st, site, laptop, "ad", page("12:00", adURL, "https://www.google.com/"))
+	task(t, st, callTask(t, "T-swap", "Call", laptop, "12:10"))
+	storetest.Insert(t, st,
+		storetest.Hit{Site: site, UID: laptop, SID: "ad", Type: "form_submit", At: at(t, "12:20"), URL: "https://shop.example/contact", Email: "ann@shop.example"},
+		storetest.Hit{Site: site, UID: phone, SID: "m", At: at(t, "+1 08:00"), URL: "https://shop.example/"},
+		storetest.Hit{Site: site, UID: phone, SID: "m", Type: "form_submit", At: at(t, "+1 08:03"), URL: "https://shop.example/contact", Email: "Ann@shop.example"},
+	)
+	q := `SELECT person_id = {laptop:String}, touchpoint_kind, touchpoint_source, medium, touchpoint_position
+		FROM touchpoints ORDER BY touchpoint_date`
+	p := store.Params{"laptop": laptop}
+	before := strings.Join(rows(t, st, q, p), "\n")
+	wantBefore := strings.Join([]string{
+		"1\tcall\tgoogle\tCall\tFT, LC",
+		"1\tweb_form\tgoogle\tcpc\tPostLC",
+		"0\tweb_form\tWeb Direct\t\tFT, LC", // the phone alone
+	}, "\n")
+	if before != wantBefore {
+		t.Fatalf("before the swap:\n%s\nwant\n%s", before, wantBefore)
+	}
+	for _, stmt := range store.Statements(swapToIssue4) {
+		if err := st.Exec(ctx, stmt, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after := strings.Join(rows(t, st, q, p), "\n")
+	wantAfter := strings.Join([]string{
+		"1\tcall\tGoogle AdWords\tCall\tFT, LC",
+		"1\tweb_form\tGoogle AdWords\tCPC\tPostLC",
+		"1\tweb_form\tWeb Direct\tdirect\tPostLC", // one person now: the phone's form follows the call
+	}, "\n")
+	if after != wantAfter {
+		t.Fatalf("after the swap:\n%s\nwant\n%s", after, wantAfter)
+	}
+}
