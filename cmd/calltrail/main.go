@@ -14,6 +14,8 @@ Usage:
   calltrail migrate  [--data DIR]                                        apply the SQL migrations and exit
   calltrail sql      [--url URL] [--token TOKEN] [--format F] "SELECT …"  run read-only SQL on a running gateway
   calltrail channels default|check FILE|apply FILE                       the marketing channel sheet (docs/channels.md)
+  calltrail import   tasks FILE.csv                                      load a Salesforce Task export (docs/calls.md)
+  calltrail explain  TASK_ID                                             why a call was or was not merged
   calltrail version                                                      print the version
 
 Run "calltrail COMMAND -h" for a command's flags. Settings can also come from
@@ -34,6 +36,8 @@ func main() {
 		"migrate":  migrate,
 		"sql":      sqlCommand,
 		"channels": channelsCommand,
+		"import":   importCommand,
+		"explain":  explainCommand,
 		"version":  func([]string) error { fmt.Println("calltrail", version); return nil },
 	}
 	cmd, ok := commands[os.Args[1]]

@@ -90,6 +90,8 @@ func serve(args []string) error {
 	sf.register(fs)
 	listen := fs.String("listen", env("CALLTRAIL_LISTEN", "127.0.0.1:8080"), "address to listen on (env CALLTRAIL_LISTEN)")
 	token := fs.String("api-token", env("CALLTRAIL_API_TOKEN", ""), "bearer token of the read/admin API; generated and kept in DATA/api-token when unset (env CALLTRAIL_API_TOKEN)")
+	var cf callFlags
+	cf.register(fs)
 	fs.Parse(args)
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -109,8 +111,12 @@ func serve(args []string) error {
 	}
 	defer st.Close()
 
+	callsConfig, err := cf.setup(ctx, st, log)
+	if err != nil {
+		return err
+	}
 	batcher := store.NewBatcher(st, "events_raw", ingest.Columns, "TabSeparated", store.DefaultBatchOptions)
-	srv, err := server.New(server.Config{Store: st, Events: batcher, APIToken: apiToken, Log: log})
+	srv, err := server.New(server.Config{Store: st, Events: batcher, APIToken: apiToken, Calls: callsConfig, Log: log})
 	if err != nil {
 		return err
 	}
