@@ -18,6 +18,7 @@ import (
 
 	"github.com/calltrail/calltrail/gateway/channels"
 	"github.com/calltrail/calltrail/gateway/ingest"
+	"github.com/calltrail/calltrail/gateway/schema"
 	"github.com/calltrail/calltrail/gateway/server"
 	"github.com/calltrail/calltrail/gateway/store"
 )
@@ -42,12 +43,7 @@ func (f *storeFlags) open(ctx context.Context, log *slog.Logger) (store.Store, e
 	if err != nil {
 		return nil, err
 	}
-	ms, err := store.Migrations()
-	if err != nil {
-		s.Close()
-		return nil, err
-	}
-	applied, err := store.Migrate(ctx, s, ms)
+	applied, err := schema.Migrate(ctx, s)
 	if err != nil {
 		s.Close()
 		return nil, err
@@ -62,16 +58,12 @@ func (f *storeFlags) open(ctx context.Context, log *slog.Logger) (store.Store, e
 	return s, nil
 }
 
-// applyChannels puts --channels in force, or the built-in sheet when the
-// store has none yet (a sheet uploaded through the API survives restarts).
+// applyChannels puts --channels in force. Without it the sheet in force is
+// kept (the built-in one on a new store; one uploaded through the API
+// survives restarts).
 func (f *storeFlags) applyChannels(ctx context.Context, s store.Store, log *slog.Logger) error {
 	if f.channels == "" {
-		inForce, err := channels.InForce(ctx, s)
-		if err != nil || inForce {
-			return err
-		}
-		_, err = channels.Apply(ctx, s, channels.Default(), "default")
-		return err
+		return nil
 	}
 	rules, err := readSheet(f.channels)
 	if err != nil {

@@ -45,10 +45,10 @@ func TestExplain(t *testing.T) {
 			"s1217", "", "CRM Activity", "LC"},
 		{"T-merged", "merged",
 			`Merged: the session started at 12:00 and the call came at 12:10, 10 minutes later; sessions count for 30 minutes. The session (Paid Search.Google, landing page https://shop.example/offer) gets a "Call" touchpoint instead of a Web Visit.`,
-			"sm", "", "google", "FT, LC"},
+			"sm", "", "Google AdWords", "FT, LC"},
 		{"T-early1", "merged",
 			`Merged: the call came at 11:59, 1 minute before the session's first hit at 12:00, within the 2 minutes allowed for clock differences. The session (Paid Search.Google, landing page https://shop.example/offer) gets a touchpoint of type Web Visit, because the Task has no Type; set Task.Type (e.g. "Call") to report it as a call.`,
-			"se", "", "google", "PostLC"}, // after T-early3, the same visitor's first call
+			"se", "", "Google AdWords", "PostLC"}, // after T-early3, the same visitor's first call
 		{"T-early3", "no_session",
 			"Not merged: the visitor's nearest session started at 12:00, 3 minutes after the call at 11:57; a call may come at most 2 minutes before its session starts (clock differences). A separate CRM Task touchpoint was created.",
 			"", "se", "CRM Activity", "FT, LC"},
@@ -93,7 +93,7 @@ func TestExplain(t *testing.T) {
 	// The session considered carries what a marketer looks for.
 	e, _ := calls.Explain(ctx, st, "T-1305", nil)
 	s := e.Session
-	if s.LandingPage != "https://shop.example/offer" || s.TouchpointSource != "google" || s.Medium != "cpc" ||
+	if s.LandingPage != "https://shop.example/offer" || s.TouchpointSource != "Google AdWords" || s.Medium != "CPC" ||
 		s.Campaign != "spring" || s.MarketingChannel != "Paid Search" || !s.SessionStart.Equal(at(t, "12:17")) {
 		t.Errorf("session %+v", s)
 	}

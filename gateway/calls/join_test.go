@@ -41,7 +41,7 @@ func TestCallBeforeItsEventsIsMergedWhenTheyArrive(t *testing.T) {
 		t.Fatalf("after the events: %q, want merged into session late", got)
 	}
 	after := rows(t, st, "SELECT touchpoint_id, touchpoint_source FROM touchpoints WHERE task_id = 'T-early'", nil)
-	if len(after) != 1 || after[0] != strings.Split(before[0], "\t")[0]+"\tgoogle" {
+	if len(after) != 1 || after[0] != strings.Split(before[0], "\t")[0]+"\tGoogle AdWords" {
 		t.Fatalf("after the events, touchpoints %q, want the same touchpoint id with the session's source", after)
 	}
 }
@@ -257,7 +257,7 @@ func TestPositions(t *testing.T) {
 	// query string; landing page and referrer are the session's.
 	got := rows(t, st, `SELECT form_url, landing_page, referrer_page, touchpoint_source, medium FROM touchpoints
 		WHERE person_id = {uid:String} AND touchpoint_kind = 'web_form'`, store.Params{"uid": uidOf("positions call session, then a form fill the next day")})
-	if len(got) != 1 || got[0] != "https://shop.example/contact\thttps://shop.example/\t\tWeb Direct\t" {
+	if len(got) != 1 || got[0] != "https://shop.example/contact\thttps://shop.example/\t\tWeb Direct\tdirect" {
 		t.Errorf("form touchpoint fields %q", got)
 	}
 
@@ -268,25 +268,9 @@ func TestPositions(t *testing.T) {
 	}
 }
 
-// swapToIssue4 points the two swap points of the touchpoints views at what
-// issue 4 built (migrations 020, 021): the sessions view's own Touchpoint
-// Source and Medium (Marketo Measure's rules over the channel sheet), and
-// persons that join browsers by email or lead id. These statements cannot
-// live in this branch's migrations (010–019 run before 020 on a new
-// database); docs/calls.md gives them to the migration that follows 021.
-const swapToIssue4 = `
-CREATE OR REPLACE VIEW session_touch_fields AS
-SELECT site, uid, session_id, session_start, session_end, landing_page, landing_page_raw, referrer_page,
-       marketing_channel, marketing_channel_path,
-       utm_campaign AS ad_campaign_name, utm_content AS ad_content, utm_term AS keyword_text,
-       touchpoint_source, medium
-FROM sessions;
-CREATE OR REPLACE VIEW person_ids AS
-SELECT uid, person_id FROM persons;
-`
-
-func TestSwapPointsTakeIssue4sSourceMediumAndPersons(t *testing.T) {
-	ctx := context.Background()
+// A person's touchpoints take Marketo's source and medium from the session,
+// and one person's browsers share positions once an email joins them.
+func TestTouchpointsFollowPersonsAndSessionFields(t *testing.T) {
 	st := storetest.Open(t)
 	laptop, phone := uidOf("swap laptop"), uidOf("swap phone")
 	if phone < laptop {
@@ -302,20 +286,6 @@ func TestSwapPointsTakeIssue4sSourceMediumAndPersons(t *testing.T) {
 	q := `SELECT person_id = {laptop:String}, touchpoint_kind, touchpoint_source, medium, touchpoint_position
 		FROM touchpoints ORDER BY touchpoint_date`
 	p := store.Params{"laptop": laptop}
-	before := strings.Join(rows(t, st, q, p), "\n")
-	wantBefore := strings.Join([]string{
-		"1\tcall\tgoogle\tCall\tFT, LC",
-		"1\tweb_form\tgoogle\tcpc\tPostLC",
-		"0\tweb_form\tWeb Direct\t\tFT, LC", // the phone alone
-	}, "\n")
-	if before != wantBefore {
-		t.Fatalf("before the swap:\n%s\nwant\n%s", before, wantBefore)
-	}
-	for _, stmt := range store.Statements(swapToIssue4) {
-		if err := st.Exec(ctx, stmt, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
 	after := strings.Join(rows(t, st, q, p), "\n")
 	wantAfter := strings.Join([]string{
 		"1\tcall\tGoogle AdWords\tCall\tFT, LC",
@@ -323,6 +293,6 @@ func TestSwapPointsTakeIssue4sSourceMediumAndPersons(t *testing.T) {
 		"1\tweb_form\tWeb Direct\tdirect\tPostLC", // one person now: the phone's form follows the call
 	}, "\n")
 	if after != wantAfter {
-		t.Fatalf("after the swap:\n%s\nwant\n%s", after, wantAfter)
+		t.Fatalf("touchpoints:\n%s\nwant\n%s", after, wantAfter)
 	}
 }

@@ -56,14 +56,14 @@ func TestVerdictsUnderTheSourceRules(t *testing.T) {
 			sessions: []session{ad("s29", "12:00")},
 			rec:      func(t *testing.T, uid string) map[string]any { return callTask(t, "T-29", "Call", uid, "12:29") },
 			verdict:  "merged", sessionID: "s29", minutes: 29,
-			touchpoint: []string{"Call", "google", "Call", "Paid Search.Google", "spring", "ad-7", "plumber", "https://shop.example/offer", "https://www.google.com/", "s29"},
+			touchpoint: []string{"Call", "Google AdWords", "Call", "Paid Search.Google", "spring", "ad-7", "plumber", "https://shop.example/offer", "https://www.google.com/", "s29"},
 		},
 		{
 			name:     "call exactly 30 minutes after the session start is merged",
 			sessions: []session{ad("s30", "12:00")},
 			rec:      func(t *testing.T, uid string) map[string]any { return callTask(t, "T-30", "Call", uid, "12:30") },
 			verdict:  "merged", sessionID: "s30", minutes: 30,
-			touchpoint: []string{"Call", "google", "Call", "Paid Search.Google", "spring", "ad-7", "plumber", "https://shop.example/offer", "https://www.google.com/", "s30"},
+			touchpoint: []string{"Call", "Google AdWords", "Call", "Paid Search.Google", "spring", "ad-7", "plumber", "https://shop.example/offer", "https://www.google.com/", "s30"},
 		},
 		{
 			name:     "call 31 minutes after the session start is not merged",
@@ -77,7 +77,7 @@ func TestVerdictsUnderTheSourceRules(t *testing.T) {
 			sessions: []session{ad("early1", "12:00")},
 			rec:      func(t *testing.T, uid string) map[string]any { return callTask(t, "T-early1", "Call", uid, "11:59") },
 			verdict:  "merged", sessionID: "early1", minutes: -1,
-			touchpoint: []string{"Call", "google", "Call", "Paid Search.Google", "spring", "ad-7", "plumber", "https://shop.example/offer", "https://www.google.com/", "early1"},
+			touchpoint: []string{"Call", "Google AdWords", "Call", "Paid Search.Google", "spring", "ad-7", "plumber", "https://shop.example/offer", "https://www.google.com/", "early1"},
 		},
 		{
 			name:       "call 3 minutes before the first hit has no session",
@@ -91,7 +91,7 @@ func TestVerdictsUnderTheSourceRules(t *testing.T) {
 			sessions: []session{ad("notype", "12:00")},
 			rec:      func(t *testing.T, uid string) map[string]any { return callTask(t, "T-notype", "", uid, "12:10") },
 			verdict:  "merged", sessionID: "notype", minutes: 10,
-			touchpoint: []string{"Web Visit", "google", "Web Visit", "Paid Search.Google", "spring", "ad-7", "plumber", "https://shop.example/offer", "https://www.google.com/", "notype"},
+			touchpoint: []string{"Web Visit", "Google AdWords", "Web Visit", "Paid Search.Google", "spring", "ad-7", "plumber", "https://shop.example/offer", "https://www.google.com/", "notype"},
 		},
 		{
 			name:     "empty Task.Type gives a Web Visit touchpoint, not merged",
@@ -120,7 +120,7 @@ func TestVerdictsUnderTheSourceRules(t *testing.T) {
 			},
 			rec:     func(t *testing.T, uid string) map[string]any { return callTask(t, "T-two", "Call", uid, "12:50") },
 			verdict: "merged", sessionID: "second", minutes: 10,
-			touchpoint: []string{"Call", "google", "Call", "Paid Search.Google", "spring", "ad-7", "plumber", "https://shop.example/offer", "https://www.google.com/", "second"},
+			touchpoint: []string{"Call", "Google AdWords", "Call", "Paid Search.Google", "spring", "ad-7", "plumber", "https://shop.example/offer", "https://www.google.com/", "second"},
 		},
 		{
 			name: "two sessions, the latest too old: not merged into the earlier one either",
@@ -161,7 +161,7 @@ func TestVerdictsUnderTheSourceRules(t *testing.T) {
 				return r
 			},
 			verdict: "merged", sessionID: "tpdate", minutes: 20,
-			touchpoint: []string{"Call", "google", "Call", "Paid Search.Google", "spring", "ad-7", "plumber", "https://shop.example/offer", "https://www.google.com/", "tpdate"},
+			touchpoint: []string{"Call", "Google AdWords", "Call", "Paid Search.Google", "spring", "ad-7", "plumber", "https://shop.example/offer", "https://www.google.com/", "tpdate"},
 		},
 		{
 			name:     "call time: CreatedDate when there is no Touchpoint Date",

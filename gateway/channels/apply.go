@@ -12,10 +12,11 @@ import (
 	"github.com/calltrail/calltrail/gateway/store"
 )
 
-// Apply puts rules in force: stored as a new version of channel_rules, which
-// the sessions view (and every view built on it) reads at query time. When
-// the same sheet is already in force nothing is written and changed is false.
-// source says where the sheet came from ("default", a file name, "api").
+// Apply puts rules in force: stored as a new version of channel_rules (the
+// history of sheets), then compiled into the sessions view, which every view
+// of sessions and touchpoints reads at query time. When the same sheet is
+// already in force nothing is stored and changed is false. source says where
+// the sheet came from ("default", a file name, "api").
 func Apply(ctx context.Context, st store.Store, rules []Rule, source string) (changed bool, err error) {
 	canonical, _ := json.Marshal(rules)
 	sum := sha256.Sum256(canonical)
@@ -25,7 +26,7 @@ func Apply(ctx context.Context, st store.Store, rules []Rule, source string) (ch
 		return false, fmt.Errorf("read the channel sheet in force: %w", err)
 	}
 	if strings.TrimSpace(string(out)) == hash {
-		return false, nil
+		return false, Refresh(ctx, st)
 	}
 	version := time.Now().UnixNano()
 	var rows []byte
@@ -44,7 +45,7 @@ func Apply(ctx context.Context, st store.Store, rules []Rule, source string) (ch
 	if err := st.Insert(ctx, "channel_rules", cols, "JSONEachRow", rows, ""); err != nil {
 		return false, fmt.Errorf("store the channel sheet: %w", err)
 	}
-	return true, nil
+	return true, Refresh(ctx, st)
 }
 
 func nonNil(s []string) []string {

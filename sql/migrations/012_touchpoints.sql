@@ -1,16 +1,13 @@
 -- Touchpoints (contract §7), built at query time from sessions, events and
 -- call_matches, in four layers:
---   session_touch_fields  a session's touchpoint fields (the ONE place where
---                         Touchpoint Source and Medium are derived)
---   person_ids            uid → person_id (the ONE place a person is defined)
+--   session_touch_fields  a session's touchpoint fields
+--   person_ids            uid → person_id
 --   touchpoint_candidates every touchpoint a person could have
 --   touchpoints           positions FT / LC / PostLC per person
 
--- Touchpoint fields of a web session. Touchpoint Source: utm_source, else the
--- ad platform of a click id, else the search engine or referring host, else
--- "Web Direct". Medium: utm_medium, else "cpc" for an ad click id, "organic"
--- from a search engine, "referral" from another site, else empty. Marketing
--- channel comes from the sessions view.
+-- Touchpoint fields of a web session: what a touchpoint takes from it.
+-- Touchpoint Source, Medium and the marketing channel come from the sessions
+-- view (the channel sheet in force and Marketo's field rules, docs/channels.md).
 CREATE VIEW IF NOT EXISTS session_touch_fields AS
 SELECT
     site, uid, session_id, session_start, session_end,
@@ -19,37 +16,13 @@ SELECT
     utm_campaign AS ad_campaign_name,
     utm_content AS ad_content,
     utm_term AS keyword_text,
-    extract(referrer_host, '(?:^|\\.)(google|bing|duckduckgo|yahoo|baidu|yandex|ecosia)\\.') AS search_engine,
-    multiIf(
-        utm_source != '', utm_source,
-        gclid != '' OR gbraid != '' OR wbraid != '', 'Google',
-        msclkid != '', 'Bing',
-        fbclid != '', 'Facebook',
-        li_fat_id != '', 'LinkedIn',
-        ttclid != '', 'TikTok',
-        twclid != '', 'X',
-        search_engine != '', initcap(search_engine),
-        referrer_host != '', referrer_host,
-        'Web Direct') AS touchpoint_source,
-    multiIf(
-        utm_medium != '', utm_medium,
-        gclid != '' OR gbraid != '' OR wbraid != '' OR msclkid != '' OR fbclid != ''
-            OR li_fat_id != '' OR ttclid != '' OR twclid != '', 'cpc',
-        search_engine != '', 'organic',
-        referrer_host != '', 'referral',
-        '') AS medium
+    touchpoint_source, medium
 FROM sessions;
 
--- Who a visitor id belongs to. For now every uid is its own person; joining
--- several uids (and CRM contacts) into one person replaces this view only.
+-- Who a visitor id belongs to: the persons view joins a person's browsers
+-- (docs/identity.md); a uid it does not list is its own person.
 CREATE VIEW IF NOT EXISTS person_ids AS
-SELECT uid, uid AS person_id
-FROM
-(
-    SELECT DISTINCT uid FROM sessions_agg
-    UNION DISTINCT
-    SELECT DISTINCT uid FROM call_tasks WHERE uid != ''
-);
+SELECT uid, person_id FROM persons;
 
 -- The first form fill or chat of each session (Marketo Measure: one form
 -- touchpoint per session, the first).

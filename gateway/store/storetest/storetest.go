@@ -12,7 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/calltrail/calltrail/gateway/channels"
+	"github.com/calltrail/calltrail/gateway/schema"
 	"github.com/calltrail/calltrail/gateway/store"
 	"github.com/calltrail/calltrail/gateway/store/chdb"
 )
@@ -51,14 +51,7 @@ func Main(m *testing.M) int {
 func Open(t testing.TB) *store.Embedded {
 	t.Helper()
 	s := OpenEmpty(t)
-	ms, err := store.Migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := store.Migrate(context.Background(), s, ms); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := channels.Apply(context.Background(), s, channels.Default(), "default"); err != nil {
+	if _, err := schema.Migrate(context.Background(), s); err != nil {
 		t.Fatal(err)
 	}
 	return s
