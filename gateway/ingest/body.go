@@ -69,7 +69,7 @@ func decodeEvent(raw json.RawMessage) (RawEvent, error) {
 	var e RawEvent
 	if err := json.Unmarshal(raw, &e); err != nil {
 		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
+		if errors.As(err, &te) && te.Field != "" {
 			return e, fmt.Errorf("field %q must be %s, not a JSON %s", te.Field, kind(te.Type.Kind().String()), te.Value)
 		}
 		return e, fmt.Errorf("event is not a JSON object: %v", err)

@@ -26,17 +26,22 @@ func ParseLanding(raw string) (l Landing, ok bool) {
 	if l.Path == "" {
 		l.Path = "/"
 	}
-	// ParseQuery keeps every well-formed pair even when others are broken.
-	q, _ := url.ParseQuery(u.RawQuery)
 	fields := map[string]*string{
 		"utm_source": &l.UTMSource, "utm_medium": &l.UTMMedium, "utm_campaign": &l.UTMCampaign,
 		"utm_content": &l.UTMContent, "utm_term": &l.UTMTerm,
 		"gclid": &l.GCLID, "gbraid": &l.GBRAID, "wbraid": &l.WBRAID, "msclkid": &l.MSCLKID,
 		"fbclid": &l.FBCLID, "ttclid": &l.TTCLID, "li_fat_id": &l.LiFatID, "twclid": &l.TWCLID,
 	}
-	for k, vs := range q {
-		if dst := fields[strings.ToLower(k)]; dst != nil && *dst == "" && len(vs) > 0 {
-			*dst = clip(strings.TrimSpace(vs[0]), maxParam)
+	// Walk the pairs in order (a map from url.ParseQuery would make "first
+	// wins" random); a malformed pair is skipped, the others still count.
+	for pair := range strings.SplitSeq(u.RawQuery, "&") {
+		k, v, _ := strings.Cut(pair, "=")
+		dst := fields[strings.ToLower(k)]
+		if dst == nil || *dst != "" {
+			continue
+		}
+		if v, err := url.QueryUnescape(v); err == nil {
+			*dst = clip(strings.TrimSpace(v), maxParam)
 		}
 	}
 	return l, true

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/calltrail/calltrail/gateway/channels"
 	"github.com/calltrail/calltrail/gateway/store"
 	"github.com/calltrail/calltrail/gateway/store/chdb"
 )
@@ -43,7 +44,8 @@ func Main(m *testing.M) int {
 	return code
 }
 
-// Open returns an empty, migrated store in a database of its own. The library
+// Open returns an empty, migrated store in a database of its own, with the
+// default channel sheet in force, as `calltrail serve` starts. The library
 // must be installed (`make lib`): a missing engine fails the test, it does
 // not skip it.
 func Open(t testing.TB) *store.Embedded {
@@ -54,6 +56,9 @@ func Open(t testing.TB) *store.Embedded {
 		t.Fatal(err)
 	}
 	if _, err := store.Migrate(context.Background(), s, ms); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := channels.Apply(context.Background(), s, channels.Default(), "default"); err != nil {
 		t.Fatal(err)
 	}
 	return s

@@ -1,0 +1,188 @@
+package server
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+	"golang.org/x/net/publicsuffix"
+
+	"github.com/calltrail/calltrail/gateway/ingest"
+)
+
+// eventsAnswer is the body of a 400 (and, for symmetry, of a 202).
+type eventsAnswer struct {
+	Accepted int                `json:"accepted"`
+	Rejected []ingest.Rejection `json:"rejected"`
+	Error    string             `json:"error,omitempty"`
+}
+
+// postEvents is POST /v1/events (contract §3): decode, run the pipeline,
+// make the valid events durable, answer 202 or 400 with the reasons.
+func (s *Server) postEvents(c *fiber.Ctx) error {
+	s.cors(c)
+	if s.draining.Load() {
+		return s.unavailable(c, "shutting down")
+	}
+	body := c.Body()
+	if len(body) > MaxEventsBody {
+		return c.Status(fiber.StatusRequestEntityTooLarge).JSON(eventsAnswer{
+			Rejected: []ingest.Rejection{}, Error: "body over 64 KiB: send fewer events per request"})
+	}
+	b, err := ingest.DecodeBody(body)
+	if err != nil {
+		return c.Status(fiber.StatusBadRequest).JSON(eventsAnswer{Rejected: []ingest.Rejection{}, Error: err.Error()})
+	}
+	events, rejected := s.pipeline.Process(b, ingest.Request{
+		ReceivedAt: time.Now().UTC(),
+		UserAgent:  strings.Clone(c.Get(fiber.HeaderUserAgent)),
+		Source:     "js",
+	})
+	if err := s.store(c, events); err != nil {
+		return err
+	}
+	if len(events) > 0 {
+		s.setUIDCookie(c, b.UID)
+	}
+	status := fiber.StatusAccepted
+	if len(rejected) > 0 {
+		status = fiber.StatusBadRequest
+	}
+	if rejected == nil {
+		rejected = []ingest.Rejection{}
+	}
+	return c.Status(status).JSON(eventsAnswer{Accepted: len(events), Rejected: rejected})
+}
+
+// store hands events to the sink; when they cannot be made durable the
+// client gets 503 and keeps them in its own queue.
+func (s *Server) store(c *fiber.Ctx, events []ingest.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	var rows []byte
+	for i := range events {
+		rows = events[i].AppendTSV(rows)
+	}
+	if err := s.cfg.Events.Write(c.UserContext(), rows, len(events)); err != nil {
+		s.cfg.Log.Error("events not stored", "events", len(events), "err", err)
+		return s.unavailable(c, "events cannot be stored right now")
+	}
+	return nil
+}
+
+func (s *Server) unavailable(c *fiber.Ctx, reason string) error {
+	c.Set(fiber.HeaderRetryAfter, "5")
+	return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"error": reason + "; retry later"})
+}
+
+// transparentGIF is the smallest valid 1×1 transparent GIF.
+var transparentGIF = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+
+// pixel is GET /v1/p.gif?site=…&url=…&ref=… for pages without JavaScript.
+// With no script to keep them, the visitor and session ids live in cookies the
+// gateway sets itself; the session cookie lasts 30 minutes from the last hit.
+func (s *Server) pixel(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	if s.draining.Load() {
+		return s.unavailable(c, "shutting down")
+	}
+	uid := strings.Clone(c.Cookies("_biz_uid"))
+	if !isUID(uid) {
+		uid = newUID()
+	}
+	sid := strings.Clone(c.Cookies("_biz_sid"))
+	if sid == "" || len(sid) > 64 {
+		sid = randomHex(8)
+	}
+	now := time.Now().UTC()
+	ev, _ := json.Marshal(map[string]any{
+		"id": uuid.NewString(), "type": "page_view", "ts": now.UnixMilli(),
+		"url": c.Query("url"), "ref": c.Query("ref"), "title": c.Query("title"),
+	})
+	b := ingest.Body{Site: c.Query("site"), UID: uid, SID: sid, Events: []json.RawMessage{ev}}
+	events, rejected := s.pipeline.Process(b, ingest.Request{
+		ReceivedAt: now, UserAgent: strings.Clone(c.Get(fiber.HeaderUserAgent)), Source: "pixel"})
+	if len(rejected) > 0 {
+		return c.Status(fiber.StatusBadRequest).JSON(eventsAnswer{Rejected: rejected})
+	}
+	if err := s.store(c, events); err != nil {
+		return err
+	}
+	s.setUIDCookie(c, uid)
+	c.Cookie(&fiber.Cookie{Name: "_biz_sid", Value: sid, Path: "/", MaxAge: 30 * 60,
+		Domain: cookieDomain(c.Hostname()), Secure: c.Protocol() == "https", SameSite: fiber.CookieSameSiteLaxMode})
+	c.Set(fiber.HeaderContentType, "image/gif")
+	return c.Send(transparentGIF)
+}
+
+// setUIDCookie repeats the visitor id as a server-set cookie: when the gateway
+// is reached on the site's own origin, this copy is not capped at 7 days by
+// Safari as the script's is. Never HttpOnly: call-tracking scripts read it.
+func (s *Server) setUIDCookie(c *fiber.Ctx, uid string) {
+	c.Cookie(&fiber.Cookie{
+		Name: "_biz_uid", Value: uid, Path: "/", MaxAge: 365 * 24 * 3600,
+		Domain: cookieDomain(c.Hostname()), Secure: c.Protocol() == "https",
+		SameSite: fiber.CookieSameSiteLaxMode, HTTPOnly: false,
+	})
+}
+
+// cookieDomain is the registrable domain of host (www.shop.example.co.uk →
+// example.co.uk), so the cookie covers every subdomain as the script's does;
+// "" (host-only) for IP addresses, localhost and other single labels.
+func cookieDomain(host string) string {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if net.ParseIP(host) != nil || !strings.Contains(host, ".") {
+		return ""
+	}
+	d, err := publicsuffix.EffectiveTLDPlusOne(strings.ToLower(host))
+	if err != nil {
+		return ""
+	}
+	return d
+}
+
+// cors lets a page on another origin read the answer (so the script knows a
+// 400 from a network failure). No credentials are involved.
+func (s *Server) cors(c *fiber.Ctx) {
+	c.Set(fiber.HeaderAccessControlAllowOrigin, "*")
+}
+
+func (s *Server) preflight(c *fiber.Ctx) error {
+	s.cors(c)
+	c.Set(fiber.HeaderAccessControlAllowMethods, "POST")
+	c.Set(fiber.HeaderAccessControlAllowHeaders, "Content-Type")
+	c.Set(fiber.HeaderAccessControlMaxAge, "86400")
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func isUID(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// newUID makes a visitor id in _biz_uid's format: a UUIDv4 without dashes.
+func newUID() string {
+	u := uuid.New()
+	return hex.EncodeToString(u[:])
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

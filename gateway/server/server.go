@@ -1,0 +1,142 @@
+// Package server is the gateway's HTTP face (Fiber): routes and middleware,
+// kept thin. The work happens in ingest (events), store (ClickHouse) and the
+// other gateway packages; a handler decodes, calls one of them, and answers.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/calltrail/calltrail/gateway/ingest"
+	"github.com/calltrail/calltrail/gateway/store"
+)
+
+// EventSink makes accepted events durable. Write returns only when the rows
+// (TabSeparated, ingest.Columns) will reach ClickHouse; an error means they
+// may not, and the client is told to retry.
+type EventSink interface {
+	Write(ctx context.Context, rows []byte, n int) error
+}
+
+// Config is everything a gateway needs.
+type Config struct {
+	Store    store.Store
+	Events   EventSink
+	APIToken string // bearer token of the read/admin API
+	Log      *slog.Logger
+}
+
+// Limits on what a client may send.
+const (
+	// MaxEventsBody is the contract's limit on one POST /v1/events.
+	MaxEventsBody = 64 << 10
+	// maxBody bounds every other body (task and opportunity imports in one
+	// request, SQL text); fasthttp refuses larger ones with 413.
+	maxBody = 8 << 20
+)
+
+// Server is one gateway.
+type Server struct {
+	cfg      Config
+	app      *fiber.App
+	pipeline *ingest.Pipeline
+	script   *staticFile
+	ready    atomic.Bool
+	draining atomic.Bool
+}
+
+// New builds the gateway. It is not ready (healthz 503) until SetReady.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil || cfg.Events == nil {
+		return nil, errors.New("server: Store and Events are required")
+	}
+	if cfg.APIToken == "" {
+		return nil, errors.New("server: an API token is required")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	s := &Server{cfg: cfg, pipeline: ingest.NewPipeline()}
+	if script, err := newScript(); err != nil {
+		// Still useful without it (API, calls, reports); say so once.
+		cfg.Log.Warn("site script unavailable", "err", err)
+	} else {
+		s.script = script
+	}
+	s.app = fiber.New(fiber.Config{
+		AppName:               "calltrail",
+		BodyLimit:             maxBody,
+		ReadTimeout:           10 * time.Second,
+		WriteTimeout:          10 * time.Second,
+		IdleTimeout:           60 * time.Second,
+		DisableStartupMessage: true,
+		ErrorHandler:          s.errorHandler,
+	})
+	s.routes()
+	return s, nil
+}
+
+func (s *Server) routes() {
+	a := s.app
+	a.Get("/healthz", s.healthz)
+	a.Get("/calltrail.js", s.serveScript)
+
+	a.Options("/v1/events", s.preflight)
+	a.Post("/v1/events", s.postEvents)
+	a.Get("/v1/p.gif", s.pixel)
+
+	api := a.Group("/v1", s.requireToken)
+	api.Post("/sql", s.postSQL)
+	api.Put("/channels", s.putChannels)
+	api.Get("/channels/default", s.getDefaultChannels)
+
+	s.demoRoutes()
+}
+
+// SetReady marks the gateway ready to accept events (healthz 200).
+func (s *Server) SetReady() { s.ready.Store(true) }
+
+// Serve answers requests on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
+
+// Shutdown stops accepting events (503, healthz 503), finishes in-flight
+// requests and closes the listener, waiting at most until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.draining.Store(true)
+	return s.app.ShutdownWithContext(ctx)
+}
+
+// Pipeline exposes the ingest counters (for /healthz and tests).
+func (s *Server) Pipeline() *ingest.Pipeline { return s.pipeline }
+
+func (s *Server) healthz(c *fiber.Ctx) error {
+	accepted, rejected := s.pipeline.Stats()
+	body := fiber.Map{"accepted_events": accepted, "rejected_events": rejected}
+	switch {
+	case s.draining.Load():
+		body["status"], body["reason"] = "draining", "shutting down: no new events accepted"
+		return c.Status(fiber.StatusServiceUnavailable).JSON(body)
+	case !s.ready.Load():
+		body["status"], body["reason"] = "starting", "the store is being opened and migrated"
+		return c.Status(fiber.StatusServiceUnavailable).JSON(body)
+	}
+	body["status"] = "ok"
+	return c.JSON(body)
+}
+
+// errorHandler answers Fiber's own errors (413 over the body limit, 404,
+// 405) with a JSON reason, and any unexpected error as a logged 500.
+func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		return c.Status(fe.Code).JSON(fiber.Map{"error": fe.Message})
+	}
+	s.cfg.Log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+	return c.Status(fiber.StatusInternalServerError).JSON(fiber.Map{"error": "internal error"})
+}
