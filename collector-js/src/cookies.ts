@@ -23,11 +23,9 @@ export const cookieDomain = () => {
   if (domain == null) {
     domain = cfg('cookie-domain') || ''
     const labels = loc.hostname.split('.')
-    for (let i = 2; !domain && i <= labels.length; i++) {
-      const probe = labels.slice(-i).join('.')
-      write('_biz_probe', 1, 9, probe)
-      if (get('_biz_probe')) write('_biz_probe', '', 0, (domain = probe))
-    }
+    for (let i = 1, probe; !domain && i++ < labels.length; )
+      write('_biz_probe', 1, 9, (probe = labels.slice(-i).join('.'))),
+        get('_biz_probe') && write('_biz_probe', '', 0, (domain = probe))
   }
   return domain
 }

@@ -18,16 +18,15 @@ export const rec = (e: Partial<Ev>) => {
 }
 
 let last: string | undefined
-const path = (u?: string) => u?.split('#')[0]
 
-// pv records a page view of the current URL unless it is the one last
-// recorded (ignoring the #fragment: in-page anchors are not page views).
-// The referrer is document.referrer for the first page view, then (SPA
+// pv records a page view of the current URL, without its #fragment (in-page
+// anchors are not page views), unless it is the one last recorded. The
+// referrer is document.referrer for the first page view, then (SPA
 // navigations) the previous URL.
 export const pv = () => {
-  const url = loc.href
+  const url = loc.href.split('#')[0]
   const ref = last ?? d.referrer
-  if (on && path(url) != path(last)) {
+  if (on && url != last) {
     visit(ref)
     rec({ type: 'page_view', url, ref, title: d.title })
     last = url

@@ -65,7 +65,7 @@ const later = (ms: number) => {
 export const soon = () => failures || later(50)
 
 addEventListener('pagehide', () => send(true))
-d.addEventListener('visibilitychange', () => d.visibilityState == 'hidden' && send(true))
+d.addEventListener('visibilitychange', () => d.hidden && send(true))
 addEventListener('online', () => {
   failures = 0
   send()
