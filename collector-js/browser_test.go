@@ -624,10 +624,11 @@ func TestBizibleQueue(t *testing.T) {
 	e := newEnv(t, map[string]string{"bizible.html": testPage(`<script>
 		window['Bizible'] = window['Bizible'] || { _queue: [], Push: function (o, p) { this._queue.push({ type: o, data: p }); } };
 		Bizible.Push('User', { eMail: 'Lead@Example.com' });
-	</script>`, "", `<form id="ajax"><input name="work_email" value="ajax@example.com"><input type="hidden" name="calltrail_uid"></form>`)})
+	</script>`, "", `<form id="ajax"><input name="work_email" value="ajax@example.com"><input type="hidden" name="calltrail_uid"></form>
+		<form name="callback"><input name="phone" value="555-0100"></form>`)})
 	e.open(e.URL + "/t/bizible.html")
-	// An AJAX form that never submits natively, reported by id.
-	eval[chromedp.Void](e, "Bizible.Push('Form', 'ajax')")
+	// AJAX forms that never submit natively, reported by id and by element.
+	eval[chromedp.Void](e, "Bizible.Push('Form', 'ajax'); Bizible.Push('Form', document.forms.callback)")
 	e.sent()
 	uid := eval[string](e, "calltrail.uid()")
 	if got := eval[string](e, "document.querySelector('[name=calltrail_uid]').value"); got != uid {
@@ -637,9 +638,13 @@ func TestBizibleQueue(t *testing.T) {
 	if id.str("email_hash") != sha("lead@example.com") {
 		t.Errorf("identify row %v", id)
 	}
-	f := e.rows(1, "SELECT form, email_hash FROM events WHERE type = 'form_submit'")[0]
-	if f.str("form") != "ajax" || f.str("email_hash") != sha("ajax@example.com") {
-		t.Errorf("form_submit row %v", f)
+	f := e.rows(2, "SELECT form, email_hash FROM events WHERE type = 'form_submit' ORDER BY event_time")
+	if f[0].str("form") != "ajax" || f[0].str("email_hash") != sha("ajax@example.com") {
+		t.Errorf("form_submit row %v", f[0])
+	}
+	// A form without an email field is reported by its name, with no email.
+	if f[1].str("form") != "callback" || f[1].str("email_hash") != "" {
+		t.Errorf("form_submit row %v", f[1])
 	}
 }
 

@@ -17,7 +17,7 @@ export const form = (f: any) => {
     for (const i of f.elements) {
       if (/^(bizible_id|calltrail_uid)$/.test(i.name)) i.value = uid
       // The first field of type email, or named like one, holding an address.
-      email ||= /email/i.test(i.type + ' ' + i.name) && /@/.test(i.value) && i.value
+      if (!email && /email/i.test(i.type + ' ' + i.name) && /@/.test(i.value)) email = i.value
     }
     visit('')
     // getAttribute: f.id / f.name would return an input named "id" / "name".
