@@ -68,6 +68,9 @@ func Build(root string, e Entry) (Result, error) {
 		LegalComments:     api.LegalCommentsNone,
 		Charset:           api.CharsetUTF8,
 		LogLevel:          api.LogLevelSilent,
+		// The output must not depend on an editor's tsconfig.json (its
+		// "strict" would add a "use strict" prologue).
+		TsconfigRaw: "{}",
 	})
 	if len(res.Errors) > 0 {
 		msgs := api.FormatMessages(res.Errors, api.FormatMessagesOptions{Kind: api.ErrorMessage})

@@ -21,7 +21,7 @@ const CAMPAIGN = /\b(utm_[a-z]+|[a-z]*clk?id|[gw]braid|li_fat_id)=[^&]*/g
 export const ids = () => {
   uid = get('_biz_uid')
   if (!/^[0-9a-f]{32}$/.test(uid!)) uid = uuid().replace(/-/g, '')
-  set('_biz_uid', uid, YEAR)
+  set('_biz_uid', uid!, YEAR)
 }
 
 // visit applies the session rules to a page view of the current URL (or a
@@ -37,7 +37,8 @@ export const visit = (ref: string) => {
   if (('.' + host).endsWith('.' + (cookieDomain() || loc.hostname))) host = ''
   const source = host || campaign ? hash(host + ' ' + campaign) : ''
   sid = get('_biz_sid')
-  if (!sid || (source && source != sid.slice(12))) sid = hex(6) + source
+  // (The hash is a number, the cookie's text: != compares them as numbers.)
+  if (!sid || (source && source != (sid.slice(12) as any))) sid = hex(6) + source
   set('_biz_sid', sid, HALF_HOUR)
 }
 
