@@ -473,8 +473,8 @@ func TestNewCampaignStartsNewSession(t *testing.T) {
 	e.sent()
 	sessions := e.rows(3, "SELECT session_id, pageviews, utm_campaign, referrer_host FROM sessions ORDER BY session_start")
 	want := []struct {
-		sid              string
-		pageviews        int64
+		sid               string
+		pageviews         int64
 		campaign, refHost string
 	}{{first, 2, "spring", "www.google.com"}, {second, 2, "summer", ""}, {fourth, 1, "", "www.bing.com"}}
 	for i, w := range want {
