@@ -575,6 +575,27 @@ func TestQueuedWhileGatewayDownArrivesWithOriginalTimes(t *testing.T) {
 	}
 }
 
+func TestQueueIsBoundedAndKeepsTheLandingPageView(t *testing.T) {
+	e := newEnv(t, nil)
+	e.mode.Store(unavailable)
+	e.open(e.URL + "/demo/index.html?utm_source=newsletter&utm_medium=email")
+	eval[chromedp.Void](e, "for (let i = 0; i < 120; i++) calltrail.track('e' + i)")
+	// 121 events, room for 100: the 21 oldest go, except the landing page view.
+	type queued struct {
+		Type string `json:"type"`
+		Name string `json:"name"`
+	}
+	q := eval[[]queued](e, "JSON.parse(localStorage._calltrail_q).map(x => x[1])")
+	if len(q) != 100 || q[0].Type != "page_view" || q[1].Name != "e21" || q[99].Name != "e119" {
+		t.Fatalf("queue of %d: first %+v, second %+v, last %+v", len(q), q[0], q[1], q[len(q)-1])
+	}
+	e.mode.Store(pass)
+	eval[chromedp.Void](e, "dispatchEvent(new Event('online'))")
+	e.sent()
+	e.rows(1, "SELECT 1 FROM events WHERE type = 'page_view' AND utm_source = 'newsletter'")
+	e.rows(99, "SELECT name FROM events WHERE type = 'custom'")
+}
+
 func TestRejectedEventsAreNotRetried(t *testing.T) {
 	e := newEnv(t, nil)
 	e.open(e.URL + "/demo/index.html")
