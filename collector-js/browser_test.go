@@ -47,6 +47,7 @@ var uidPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
 const (
 	pass        = iota // forward to the gateway
 	unavailable        // 503 with Retry-After, as a gateway that cannot store
+	unreachable        // the connection drops: a network error in the browser
 )
 
 var (
@@ -134,13 +135,18 @@ func newEnv(t *testing.T, pages map[string]string) *env {
 			w.Write([]byte(html))
 		case r.URL.Path == "/v1/events" && r.Method == http.MethodPost:
 			e.posts.Add(1)
-			if e.mode.Load() == unavailable {
+			switch e.mode.Load() {
+			case unavailable:
 				w.Header().Set("Access-Control-Allow-Origin", "*")
 				w.Header().Set("Retry-After", "5")
 				http.Error(w, `{"error":"events cannot be stored right now; retry later"}`, http.StatusServiceUnavailable)
-				return
+			case unreachable:
+				if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+					conn.Close()
+				}
+			default:
+				proxy.ServeHTTP(w, r)
 			}
-			proxy.ServeHTTP(w, r)
 		default:
 			proxy.ServeHTTP(w, r)
 		}
@@ -541,8 +547,9 @@ func TestQueuedWhileGatewayDownArrivesWithOriginalTimes(t *testing.T) {
 	e.mode.Store(unavailable)
 	e.open(e.URL + "/demo/index.html")
 	e.wait("JSON.parse(localStorage._calltrail_q || '[]').length == 1")
-	// A second page while the gateway still refuses: the queue survives the
-	// navigation, and a chat on that page joins it.
+	// A second page while the gateway cannot even be reached: the queue
+	// survives the navigation, and a chat on that page joins it.
+	e.mode.Store(unreachable)
 	e.open(e.URL + "/demo/pricing.html")
 	eval[chromedp.Void](e, "calltrail.track('chat')")
 	e.wait("JSON.parse(localStorage._calltrail_q || '[]').length == 3")
