@@ -99,11 +99,13 @@ type env struct {
 	port  string
 	mode  atomic.Int32
 	posts atomic.Int32 // POST /v1/events requests that reached the front
+	hosts sync.Map     // Host headers those requests were sent to
 	ctx   context.Context
 }
 
 // newEnv starts a gateway, the front server with the given test pages
-// (path → HTML, served at /t/path) and a fresh browser profile.
+// (path → HTML, served at /t/path, with {{FRONT}} replaced by the front
+// server's URL) and a fresh browser profile.
 func newEnv(t *testing.T, pages map[string]string) *env {
 	t.Helper()
 	chrome := chromiumPath(t)
@@ -132,9 +134,10 @@ func newEnv(t *testing.T, pages map[string]string) *env {
 				return
 			}
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.Write([]byte(html))
+			w.Write([]byte(strings.ReplaceAll(html, "{{FRONT}}", e.URL)))
 		case r.URL.Path == "/v1/events" && r.Method == http.MethodPost:
 			e.posts.Add(1)
+			e.hosts.Store(r.Host, true)
 			switch e.mode.Load() {
 			case unavailable:
 				w.Header().Set("Access-Control-Allow-Origin", "*")
@@ -379,6 +382,42 @@ func TestCookieOnRegistrableDomain(t *testing.T) {
 	e.open("http://app.example.co.uk:" + e.port + "/demo/index.html")
 	if got := eval[string](e, "calltrail.uid() + ' ' + calltrail.sessionId()"); got != uid.Value+" "+sid {
 		t.Errorf("on app.example.co.uk: %q, want %q", got, uid.Value+" "+sid)
+	}
+}
+
+func TestScriptFromAnotherOrigin(t *testing.T) {
+	// The usual embed: the page on the customer's site, the script (and so,
+	// by default, the events endpoint) on the gateway's host.
+	e := newEnv(t, map[string]string{
+		"xorigin.html": `<!doctype html><meta charset="utf-8"><title>x</title>
+			<script async src="{{FRONT}}/calltrail.js" data-site="shop"></script>`,
+		// The script from the site itself, the events to data-api.
+		"api.html": `<!doctype html><meta charset="utf-8"><title>x</title>
+			<script async src="/calltrail.js" data-site="shop" data-api="{{FRONT}}"></script>`,
+	})
+	gatewayHost := strings.TrimPrefix(e.URL, "http://")
+	for _, p := range []string{"xorigin.html", "api.html"} {
+		e.hosts.Clear()
+		page := "http://www.example.co.uk:" + e.port + "/t/" + p
+		e.open(page)
+		e.sent()
+		uid := eval[string](e, "calltrail.uid()")
+		if c := e.cookie("_biz_uid"); c == nil || c.Value != uid || c.Domain != ".example.co.uk" {
+			t.Errorf("%s: _biz_uid on the site: %+v", p, c)
+		}
+		if _, ok := e.hosts.Load(gatewayHost); !ok {
+			t.Errorf("%s: events were not posted to %s", p, gatewayHost)
+		}
+		e.hosts.Range(func(h, _ any) bool {
+			if h != gatewayHost {
+				t.Errorf("%s: events posted to %s", p, h)
+			}
+			return true
+		})
+		r := e.rows(1, "SELECT site, uid, hostname FROM events WHERE type = 'page_view' AND url = '%s'", page)[0]
+		if r.str("site") != "shop" || r.str("uid") != uid || r.str("hostname") != "www.example.co.uk" {
+			t.Errorf("%s: page view row %v", p, r)
+		}
 	}
 }
 
