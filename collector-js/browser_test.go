@@ -421,6 +421,25 @@ func TestScriptFromAnotherOrigin(t *testing.T) {
 	}
 }
 
+func TestCookieDomainAttribute(t *testing.T) {
+	e := newEnv(t, map[string]string{"shop.html": testPage("", ` data-cookie-domain="shop.example.co.uk"`, "")})
+	e.open("http://www.shop.example.co.uk:" + e.port + "/t/shop.html")
+	if c := e.cookie("_biz_uid"); c == nil || c.Domain != ".shop.example.co.uk" {
+		t.Fatalf("_biz_uid = %+v, want it on .shop.example.co.uk as data-cookie-domain says", c)
+	}
+}
+
+func TestBeaconWhenThePageGoes(t *testing.T) {
+	e := newEnv(t, nil)
+	e.open(e.URL + "/demo/index.html")
+	e.sent()
+	// Recorded and left in the same moment: the debounced fetch never runs,
+	// the pagehide beacon carries the event.
+	eval[chromedp.Void](e, "calltrail.track('chat'); location.href = 'about:blank'")
+	e.wait("location.href == 'about:blank'")
+	e.rows(1, "SELECT 1 FROM events WHERE type = 'chat'")
+}
+
 func TestVisitorIDReadableByOtherScripts(t *testing.T) {
 	e := newEnv(t, map[string]string{"ready.html": testPage(
 		`<script>addEventListener('calltrail:ready', function (e) { window.readyDetail = e.detail })</script>`, "", "")})
@@ -696,14 +715,18 @@ func TestBizibleQueue(t *testing.T) {
 	e.open(e.URL + "/t/bizible.html")
 	// AJAX forms that never submit natively, reported by id and by element.
 	eval[chromedp.Void](e, "Bizible.Push('Form', 'ajax'); Bizible.Push('Form', document.forms.callback)")
+	eval[chromedp.Void](e, "calltrail.identify({email: 'jane@example.com', leadId: '00Q5e00000AbCdE'})")
 	e.sent()
 	uid := eval[string](e, "calltrail.uid()")
 	if got := eval[string](e, "document.querySelector('[name=calltrail_uid]').value"); got != uid {
 		t.Errorf("hidden calltrail_uid = %q, want %q", got, uid)
 	}
-	id := e.rows(1, "SELECT email_hash FROM events WHERE type = 'identify'")[0]
-	if id.str("email_hash") != sha("lead@example.com") {
-		t.Errorf("identify row %v", id)
+	ids := e.rows(2, "SELECT email_hash, props FROM events WHERE type = 'identify' ORDER BY event_time")
+	if ids[0].str("email_hash") != sha("lead@example.com") {
+		t.Errorf("identify row from Bizible.Push('User') %v", ids[0])
+	}
+	if ids[1].str("email_hash") != sha("jane@example.com") || !strings.Contains(ids[1].str("props"), `"lead_id":"00Q5e00000AbCdE"`) {
+		t.Errorf("identify row from calltrail.identify %v", ids[1])
 	}
 	f := e.rows(2, "SELECT form, email_hash FROM events WHERE type = 'form_submit' ORDER BY event_time")
 	if f[0].str("form") != "ajax" || f[0].str("email_hash") != sha("ajax@example.com") {
