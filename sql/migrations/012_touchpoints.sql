@@ -3,7 +3,9 @@
 --   session_touch_fields  a session's touchpoint fields
 --   person_ids            uid → person_id
 --   touchpoint_candidates every touchpoint a person could have
---   touchpoints           positions FT / LC / PostLC per person
+--   buyer_touchpoints     positions FT / LC / PostLC per person (the
+--                         `touchpoints` view adds OC and Closed from
+--                         opportunities, migration 015)
 
 -- Touchpoint fields of a web session: what a touchpoint takes from it.
 -- Touchpoint Source, Medium and the marketing channel come from the sessions
@@ -39,7 +41,7 @@ GROUP BY site, uid, session_id;
 -- Every touchpoint before positions, one join to the session's fields.
 -- touchpoint_kind: call (merged into its session), crm_activity (a call not
 -- merged: no web-session data), web_form, web_chat, and web_visit (each uid's
--- first session; `touchpoints` keeps it only as a person's First Touch, and
+-- first session; `buyer_touchpoints` keeps it only as a person's First Touch, and
 -- only when that session has no touchpoint of its own).
 CREATE VIEW IF NOT EXISTS touchpoint_candidates AS
 SELECT
@@ -121,14 +123,14 @@ FROM
 LEFT JOIN session_touch_fields AS s
     ON s.site = k.site AND s.uid = k.uid AND s.session_id = k.session_id;
 
--- touchpoints: positions per person, in time order (ties: visit, then form or
+-- buyer_touchpoints (Marketo Measure's BT): positions per person, in time order (ties: visit, then form or
 -- chat, then call). FT is the person's first touchpoint; LC the first
 -- conversion (form, chat or call, merged or not); every later conversion is
 -- PostLC. A Web Visit is kept only as a First Touch, only for a person with at
 -- least one conversion, and only when its session has no touchpoint of its
 -- own (then that touchpoint is the session's). A person with no conversion
 -- has no touchpoints.
-CREATE VIEW IF NOT EXISTS touchpoints AS
+CREATE VIEW IF NOT EXISTS buyer_touchpoints AS
 SELECT
     touchpoint_id, site, uid, person_id, touchpoint_date, touchpoint_type, touchpoint_source,
     medium, marketing_channel, marketing_channel_path, ad_campaign_name, ad_content, keyword_text,
