@@ -19,3 +19,9 @@ var Migrations embed.FS
 //
 //go:embed views/sessions.sql
 var SessionsView string
+
+// Reports are the dashboard's queries, one file each (gateway/reports
+// names them and their parameters).
+//
+//go:embed reports/*.sql
+var Reports embed.FS

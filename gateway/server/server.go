@@ -97,6 +97,8 @@ func (s *Server) routes() {
 	api := a.Group("/v1", s.requireToken)
 	s.callAPIRoutes(api)
 	api.Post("/sql", s.postSQL)
+	api.Get("/reports", s.listReports)
+	api.Get("/reports/:name", s.getReport)
 	api.Put("/channels", s.putChannels)
 	api.Get("/channels/default", s.getDefaultChannels)
 
