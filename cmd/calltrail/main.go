@@ -1,5 +1,5 @@
 // Command calltrail is CallTrail's one binary: the gateway (serve) and the
-// tools around it (migrate, sql, version).
+// tools around it: migrate, sql, channels, import, explain, demo, version.
 package main
 
 import (
@@ -16,6 +16,7 @@ Usage:
   calltrail channels default|check FILE|apply FILE                       the marketing channel sheet (docs/channels.md)
   calltrail import   tasks FILE.csv                                      load a Salesforce Task export (docs/calls.md)
   calltrail explain  TASK_ID                                             why a call was or was not merged
+  calltrail demo seed [--visitors N] [--days D]                          fill a running gateway with a month of demo data
   calltrail version                                                      print the version
 
 Run "calltrail COMMAND -h" for a command's flags. Settings can also come from
@@ -36,6 +37,7 @@ func main() {
 		"migrate":  migrate,
 		"sql":      sqlCommand,
 		"channels": channelsCommand,
+		"demo":     demoCommand,
 		"import":   importCommand,
 		"explain":  explainCommand,
 		"version":  func([]string) error { fmt.Println("calltrail", version); return nil },

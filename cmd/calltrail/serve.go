@@ -122,12 +122,16 @@ func serve(args []string) error {
 
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(os.Stderr, "\nCallTrail is running on %s (embedded store in %s)\n", base, sf.data)
+	fmt.Fprintf(os.Stderr, "  dashboard:   %s/\n", base)
 	fmt.Fprintf(os.Stderr, "  demo site:   %s/demo/\n", base)
 	fmt.Fprintf(os.Stderr, "  site script: <script async src=\"%s/calltrail.js\" data-site=\"SITE\"></script>\n", base)
 	if generated {
 		fmt.Fprintf(os.Stderr, "  API token:   %s   (new; kept in %s)\n\n", apiToken, tokenFile(sf.data))
 	} else {
 		fmt.Fprintf(os.Stderr, "  API token:   in %s or $CALLTRAIL_API_TOKEN\n\n", tokenFile(sf.data))
+	}
+	if out, err := st.Query(ctx, "SELECT count() FROM events_raw", "TSV", nil); err == nil && strings.TrimSpace(string(out)) == "0" {
+		fmt.Fprintf(os.Stderr, "  The store is empty. For a month of demo data, run in another terminal:\n    %s demo seed --url %s\n\n", os.Args[0], base)
 	}
 
 	select {

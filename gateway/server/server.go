@@ -101,6 +101,7 @@ func (s *Server) routes() {
 	api.Get("/reports/:name", s.getReport)
 	api.Put("/channels", s.putChannels)
 	api.Get("/channels/default", s.getDefaultChannels)
+	api.Post("/demo/seed", s.postDemoSeed)
 
 	s.demoRoutes()
 }

@@ -101,19 +101,35 @@ WHERE weight > 0;
 
 -- touchpoints (contract §7): the buyer touchpoints, with OC and Closed added
 -- to touchpoint_position where a touchpoint holds them for any of its
--- person's opportunities.
+-- person's opportunities. Computed in one pass over buyer_touchpoints (not
+-- through opportunity_touchpoints, which would compute them a second time).
 CREATE VIEW IF NOT EXISTS touchpoints AS
 SELECT
-    b.touchpoint_id AS touchpoint_id, site, uid, person_id, touchpoint_date, touchpoint_type, touchpoint_source,
-    medium, marketing_channel, marketing_channel_path, ad_campaign_name, ad_content, keyword_text,
-    landing_page, landing_page_raw, referrer_page, form_url,
-    arrayStringConcat(arrayFilter(p -> p != '', [b.touchpoint_position, if(o.oc, 'OC', ''), if(o.closed, 'Closed', '')]), ', ')
+    touchpoint_id, any(site) AS site, any(uid) AS uid, any(person_id) AS person_id,
+    any(touchpoint_date) AS touchpoint_date, any(touchpoint_type) AS touchpoint_type,
+    any(touchpoint_source) AS touchpoint_source, any(medium) AS medium,
+    any(marketing_channel) AS marketing_channel, any(marketing_channel_path) AS marketing_channel_path,
+    any(ad_campaign_name) AS ad_campaign_name, any(ad_content) AS ad_content, any(keyword_text) AS keyword_text,
+    any(landing_page) AS landing_page, any(landing_page_raw) AS landing_page_raw, any(referrer_page) AS referrer_page,
+    any(form_url) AS form_url,
+    arrayStringConcat(arrayFilter(p -> p != '', [any(bt_position), if(max(is_oc), 'OC', ''), if(max(is_closed_touch), 'Closed', '')]), ', ')
         AS touchpoint_position,
-    session_id, task_id, touchpoint_kind, form_url_raw
-FROM buyer_touchpoints AS b
-LEFT JOIN
+    any(session_id) AS session_id, any(task_id) AS task_id, any(touchpoint_kind) AS touchpoint_kind, any(form_url_raw) AS form_url_raw
+FROM
 (
-    SELECT touchpoint_id, max(is_oc) AS oc, max(is_closed_touch) AS closed
-    FROM opportunity_touchpoints
-    GROUP BY touchpoint_id
-) AS o ON o.touchpoint_id = b.touchpoint_id;
+    SELECT
+        b.*, b.touchpoint_position AS bt_position,
+        o.opportunity_id != '' AND b.touchpoint_id = argMaxIf(b.touchpoint_id, (b.touchpoint_date, b.touchpoint_id), b.touchpoint_date <= o.created_date)
+            OVER (PARTITION BY o.opportunity_id) AS is_oc,
+        o.is_closed = 1 AND b.touchpoint_id = argMaxIf(b.touchpoint_id, (b.touchpoint_date, b.touchpoint_id), o.close_date IS NOT NULL AND b.touchpoint_date <= o.close_date)
+            OVER (PARTITION BY o.opportunity_id) AS is_closed_touch
+    FROM buyer_touchpoints AS b
+    LEFT JOIN
+    (
+        SELECT op.person_id AS person_id, o.opportunity_id AS opportunity_id, o.created_date AS created_date,
+               o.close_date AS close_date, o.is_closed AS is_closed
+        FROM (SELECT * FROM opportunities FINAL) AS o
+        INNER JOIN opportunity_persons AS op ON op.opportunity_id = o.opportunity_id
+    ) AS o ON o.person_id = b.person_id
+)
+GROUP BY touchpoint_id;
