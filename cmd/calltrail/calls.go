@@ -17,6 +17,7 @@ import (
 	"syscall"
 
 	"github.com/calltrail/calltrail/gateway/calls"
+	"github.com/calltrail/calltrail/gateway/sfrecord"
 	"github.com/calltrail/calltrail/gateway/store"
 )
 
@@ -121,7 +122,7 @@ func importCommand(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	stats, err := calls.ImportCSV(ctx, in, calls.PostTasksHTTP(c.url, c.token, nil), calls.ImportOptions{
+	stats, err := sfrecord.ImportCSV(ctx, in, calls.Tasks, calls.PostTasksHTTP(c.url, c.token, nil), sfrecord.ImportOptions{
 		BatchRows: *batch, Progress: prefixed{os.Stderr, "import: "}, Rejected: prefixed{os.Stderr, "rejected: "},
 	})
 	fmt.Printf("%s: %d rows: %d imported, %d updated, %d rejected\n", name, stats.Rows, stats.Created, stats.Updated, stats.Rejected)
