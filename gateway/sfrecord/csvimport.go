@@ -177,7 +177,6 @@ func ImportCSV(ctx context.Context, r io.Reader, obj Object, post Poster, o Impo
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if !errors.As(err, &pe) {
@@ -192,6 +191,9 @@ func ImportCSV(ctx context.Context, r io.Reader, obj Object, post Poster, o Impo
 			continue
 		}
 		st.Rows++
+		// FieldPos only after a good read: after an error the record may be
+		// empty, and FieldPos panics.
+		line, _ := cr.FieldPos(0)
 		m := make(map[string]string, len(rec))
 		var id string
 		for i, v := range rec {

@@ -100,6 +100,21 @@ func TestImportCSVRowsBatchesAndReasons(t *testing.T) {
 	}
 }
 
+// A row broken in its first field leaves the CSV reader with no field to
+// place: it is rejected with its line like any other, the import goes on.
+func TestImportCSVRowBrokenInItsFirstField(t *testing.T) {
+	file := "ID,NAME\r\n\"A\"x,one\r\nB,two\r\n"
+	g := &fakeGateway{seen: map[string]bool{}}
+	var rejected bytes.Buffer
+	st, err := ImportCSV(context.Background(), strings.NewReader(file), testObject, g.post, ImportOptions{Rejected: &rejected})
+	if err != nil || st != (ImportStats{Rows: 2, Created: 1, Rejected: 1}) {
+		t.Errorf("%+v %v", st, err)
+	}
+	if !strings.HasPrefix(rejected.String(), "line 2: not valid CSV: ") {
+		t.Errorf("rejected: %s", rejected.String())
+	}
+}
+
 func TestImportCSVRefusesFilesWithoutRecords(t *testing.T) {
 	g := &fakeGateway{seen: map[string]bool{}}
 	for name, c := range map[string]struct{ file, want string }{
