@@ -83,12 +83,8 @@ func ParseTask(m map[string]any, source string, now time.Time) (*Task, error) {
 	if t.TouchpointDate, err = p.Time(fieldTouchpointDate); err != nil {
 		return nil, err
 	}
-	if s, err := p.Strict(fieldActivityDate); err != nil {
+	if t.ActivityDate, err = p.Date(fieldActivityDate); err != nil {
 		return nil, err
-	} else if s != "" {
-		if t.ActivityDate, err = sfrecord.ParseDate(fieldActivityDate, s); err != nil {
-			return nil, err
-		}
 	}
 	if t.CallDurationSeconds, err = p.Seconds(fieldDuration); err != nil {
 		return nil, err

@@ -192,3 +192,79 @@ func (p Record) Time(key string) (*time.Time, error) {
 	}
 	return ParseTime(key, s)
 }
+
+// Date reads a Salesforce date (ActivityDate, CloseDate: "2024-03-01"), or
+// the date part of a date-time, as UTC midnight; it must be a string.
+// Missing, null or "" is nil.
+func (p Record) Date(key string) (*time.Time, error) {
+	s, err := p.Strict(key)
+	if err != nil || s == "" {
+		return nil, err
+	}
+	return ParseDate(key, s)
+}
+
+// Bool reads a checkbox field (IsWon, IsClosed): JSON true or false, or as
+// a CSV export writes it, "true"/"false" (any case) or "1"/"0"; the numbers
+// 1 and 0 too. Missing, null or "" is nil.
+func (p Record) Bool(key string) (*bool, error) {
+	var text string
+	switch v := p[key].(type) {
+	case nil:
+		return nil, nil
+	case bool:
+		return &v, nil
+	case string:
+		text = strings.ToLower(strings.TrimSpace(v))
+	case json.Number:
+		text = v.String()
+	default:
+		return nil, Badf("%s must be true or false, got %s", key, KindOf(v))
+	}
+	var b bool
+	switch text {
+	case "":
+		return nil, nil
+	case "true", "1":
+		b = true
+	case "false", "0":
+		b = false
+	default:
+		return nil, Badf("%s must be true or false (or 1 / 0), got %q", key, Clip(text, 40))
+	}
+	return &b, nil
+}
+
+// Amount reads a money amount (Opportunity.Amount): a number or a numeric
+// string ("1250.50"), 0 or more. Missing, null or "" is 0. Thousands
+// separators and currency signs are refused rather than guessed at.
+func (p Record) Amount(key string) (float64, error) {
+	var text string
+	switch v := p[key].(type) {
+	case nil:
+		return 0, nil
+	case string:
+		text = strings.TrimSpace(v)
+	case json.Number:
+		text = v.String()
+	default:
+		return 0, Badf("%s must be a number, got %s", key, KindOf(v))
+	}
+	if text == "" {
+		return 0, nil
+	}
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) || strings.IndexFunc(text, notDecimal) >= 0 {
+		return 0, Badf("%s must be a number such as 1250.50, got %q", key, Clip(text, 40))
+	}
+	if f < 0 {
+		return 0, Badf("%s must be 0 or more, got %s", key, Clip(text, 40))
+	}
+	return f, nil
+}
+
+// notDecimal is true for what a plain decimal number does not contain (hex
+// floats, "Inf", "NaN", underscores are valid to ParseFloat).
+func notDecimal(r rune) bool {
+	return !(r >= '0' && r <= '9' || r == '.' || r == '-' || r == '+' || r == 'e' || r == 'E')
+}

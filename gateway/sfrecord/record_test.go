@@ -310,3 +310,80 @@ func TestPropertiesAndAnswer(t *testing.T) {
 		t.Errorf("answer %s", b)
 	}
 }
+
+func TestBool(t *testing.T) {
+	yes, no := true, false
+	for _, c := range []struct {
+		body string
+		want *bool
+		err  string
+	}{
+		{`{"b":true}`, &yes, ""},
+		{`{"b":false}`, &no, ""},
+		{`{"b":"true"}`, &yes, ""},
+		{`{"b":"TRUE"}`, &yes, ""}, // Data Loader writes upper or lower case
+		{`{"b":" False "}`, &no, ""},
+		{`{"b":"1"}`, &yes, ""},
+		{`{"b":"0"}`, &no, ""},
+		{`{"b":1}`, &yes, ""},
+		{`{"b":0}`, &no, ""},
+		{`{"b":""}`, nil, ""},
+		{`{"b":null}`, nil, ""},
+		{`{}`, nil, ""},
+		{`{"b":"yes"}`, nil, `b must be true or false (or 1 / 0), got "yes"`},
+		{`{"b":2}`, nil, `b must be true or false (or 1 / 0), got "2"`},
+		{`{"b":[]}`, nil, "b must be true or false, got an array"},
+	} {
+		got, err := rec(t, c.body).Bool("b")
+		wantErr(t, err, c.err)
+		if (got == nil) != (c.want == nil) || got != nil && *got != *c.want {
+			t.Errorf("%s: %v, want %v", c.body, got, c.want)
+		}
+	}
+}
+
+func TestAmount(t *testing.T) {
+	for _, c := range []struct {
+		body string
+		want float64
+		err  string
+	}{
+		{`{"a":1250.5}`, 1250.5, ""},
+		{`{"a":0}`, 0, ""},
+		{`{"a":"1250.50"}`, 1250.5, ""},
+		{`{"a":" 40000 "}`, 40000, ""},
+		{`{"a":"1e3"}`, 1000, ""},
+		{`{"a":""}`, 0, ""},
+		{`{"a":null}`, 0, ""},
+		{`{}`, 0, ""},
+		{`{"a":-5}`, 0, "a must be 0 or more, got -5"},
+		{`{"a":"-0.01"}`, 0, "a must be 0 or more"},
+		{`{"a":"1,000"}`, 0, `a must be a number such as 1250.50, got "1,000"`},
+		{`{"a":"$100"}`, 0, "a must be a number"},
+		{`{"a":"NaN"}`, 0, "a must be a number"},
+		{`{"a":"Inf"}`, 0, "a must be a number"},
+		{`{"a":"0x10"}`, 0, "a must be a number"},
+		{`{"a":1e999}`, 0, "a must be a number"},
+		{`{"a":true}`, 0, "a must be a number, got a boolean"},
+	} {
+		got, err := rec(t, c.body).Amount("a")
+		wantErr(t, err, c.err)
+		if got != c.want {
+			t.Errorf("%s: %v, want %v", c.body, got, c.want)
+		}
+	}
+}
+
+func TestDate(t *testing.T) {
+	got, err := rec(t, `{"d":"2024-03-31"}`).Date("d")
+	if err != nil || got.Format(time.RFC3339) != "2024-03-31T00:00:00Z" {
+		t.Errorf("%v %v", got, err)
+	}
+	if got, err := rec(t, `{"d":""}`).Date("d"); got != nil || err != nil {
+		t.Errorf(`"": %v %v`, got, err)
+	}
+	_, err = rec(t, `{"d":20240331}`).Date("d")
+	wantErr(t, err, "d must be a string, got a number")
+	_, err = rec(t, `{"d":"31/03/2024"}`).Date("d")
+	wantErr(t, err, `d: cannot read "31/03/2024" as a date`)
+}
