@@ -15,7 +15,7 @@ type Table struct {
 	Name     string   // call_tasks
 	IDColumn string   // task_id
 	Columns  []string // in the order a row is encoded
-	Noun     string   // what a row is, for errors: "call"
+	Noun     string   // what a row is, for errors: "call", "opportunity"
 }
 
 // Saved counts what Save did: records new to CallTrail, and records that
@@ -76,7 +76,7 @@ func existingIDs(ctx context.Context, st store.Store, tbl Table, ids []string) (
 	out, err := st.Query(ctx, "SELECT DISTINCT "+tbl.IDColumn+" FROM "+tbl.Name+" WHERE "+tbl.IDColumn+" IN {ids:Array(String)}",
 		"TSVRaw", store.Params{"ids": arrayLiteral(ids)})
 	if err != nil {
-		return nil, fmt.Errorf("look up stored %ss: %w", tbl.Noun, err)
+		return nil, fmt.Errorf("look up stored %s ids: %w", tbl.Noun, err)
 	}
 	found := map[string]bool{}
 	for _, line := range strings.Split(string(out), "\n") {
