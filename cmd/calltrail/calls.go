@@ -6,15 +6,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/calltrail/calltrail/gateway/calls"
 	"github.com/calltrail/calltrail/gateway/store"
@@ -78,76 +75,6 @@ func (f *callFlags) setup(ctx context.Context, st store.Store, log *slog.Logger)
 		}
 	}
 	return cfg, nil
-}
-
-const importUsage = `usage: calltrail import tasks [flags] FILE.csv   (FILE "-" reads stdin)
-
-Loads a Salesforce Data Loader export of Task records (header row of API field
-names: Id, Type, Subject, CreatedDate, bizible2__BizibleId__c, …) into a
-running gateway, in batches. Progress and each rejected row's line and reason
-go to stderr; the counts to stdout. Exit status 1 when rows were rejected.
-`
-
-func importCommand(args []string) error {
-	fs := flag.NewFlagSet("import", flag.ExitOnError)
-	var c client
-	c.register(fs)
-	batch := fs.Int("batch", 5000, "rows per request")
-	fs.Usage = func() { fmt.Fprint(fs.Output(), importUsage); fs.PrintDefaults() }
-	if len(args) == 0 || args[0] != "tasks" {
-		fs.Usage()
-		if len(args) > 0 && args[0] == "opportunities" {
-			return errors.New("importing opportunities is not in this build yet")
-		}
-		return errors.New("what to import: tasks")
-	}
-	fs.Parse(args[1:])
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return errors.New("give one CSV file")
-	}
-	if err := c.resolve(); err != nil {
-		return err
-	}
-	name := fs.Arg(0)
-	var in io.Reader = os.Stdin
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		in = f
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	stats, err := calls.ImportCSV(ctx, in, calls.PostTasksHTTP(c.url, c.token, nil), calls.ImportOptions{
-		BatchRows: *batch, Progress: prefixed{os.Stderr, "import: "}, Rejected: prefixed{os.Stderr, "rejected: "},
-	})
-	fmt.Printf("%s: %d rows: %d imported, %d updated, %d rejected\n", name, stats.Rows, stats.Created, stats.Updated, stats.Rejected)
-	if err != nil {
-		return fmt.Errorf("stopped: %w (rows before it are stored; importing the file again is safe)", err)
-	}
-	switch stats.Rejected {
-	case 0:
-		return nil
-	case 1:
-		return errors.New("1 row rejected (the reason is above)")
-	}
-	return fmt.Errorf("%d rows rejected (reasons above)", stats.Rejected)
-}
-
-// prefixed writes each line with a prefix.
-type prefixed struct {
-	w      io.Writer
-	prefix string
-}
-
-func (p prefixed) Write(b []byte) (int, error) {
-	if _, err := io.WriteString(p.w, p.prefix+string(b)); err != nil {
-		return 0, err
-	}
-	return len(b), nil
 }
 
 func explainCommand(args []string) error {

@@ -15,6 +15,7 @@ Usage:
   calltrail sql      [--url URL] [--token TOKEN] [--format F] "SELECT …"  run read-only SQL on a running gateway
   calltrail channels default|check FILE|apply FILE                       the marketing channel sheet (docs/channels.md)
   calltrail import   tasks FILE.csv                                      load a Salesforce Task export (docs/calls.md)
+  calltrail import   opportunities FILE.csv                              load a Salesforce Opportunity export (docs/revenue.md)
   calltrail explain  TASK_ID                                             why a call was or was not merged
   calltrail demo seed [--visitors N] [--days D]                          fill a running gateway with a month of demo data
   calltrail version                                                      print the version

@@ -12,12 +12,14 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/calltrail/calltrail/gateway/channels"
 	"github.com/calltrail/calltrail/gateway/ingest"
+	"github.com/calltrail/calltrail/gateway/opportunities"
 	"github.com/calltrail/calltrail/gateway/schema"
 	"github.com/calltrail/calltrail/gateway/server"
 	"github.com/calltrail/calltrail/gateway/store"
@@ -84,7 +86,12 @@ func serve(args []string) error {
 	token := fs.String("api-token", env("CALLTRAIL_API_TOKEN", ""), "bearer token of the read/admin API; generated and kept in DATA/api-token when unset (env CALLTRAIL_API_TOKEN)")
 	var cf callFlags
 	cf.register(fs)
+	storeEmails, storeEmailsErr := envBool("CALLTRAIL_STORE_EMAILS")
+	fs.BoolVar(&storeEmails, "store-emails", storeEmails, "keep opportunities' emails in clear text too, not only their sha256 hash (env CALLTRAIL_STORE_EMAILS)")
 	fs.Parse(args)
+	if storeEmailsErr != nil {
+		return storeEmailsErr
+	}
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -107,8 +114,12 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	if storeEmails {
+		log.Info("opportunities' emails are stored in clear text as well as hashed (--store-emails)")
+	}
 	batcher := store.NewBatcher(st, "events_raw", ingest.Columns, "TabSeparated", store.DefaultBatchOptions)
-	srv, err := server.New(server.Config{Store: st, Events: batcher, APIToken: apiToken, Calls: callsConfig, Log: log})
+	srv, err := server.New(server.Config{Store: st, Events: batcher, APIToken: apiToken, Calls: callsConfig, Log: log,
+		Opportunities: opportunities.Config{StoreEmails: storeEmails}})
 	if err != nil {
 		return err
 	}
@@ -147,6 +158,19 @@ func serve(args []string) error {
 	}
 	batcher.Close()
 	return nil
+}
+
+// envBool reads a true/false setting from the environment (unset: false).
+func envBool(name string) (bool, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s must be true or false, got %q", name, v)
+	}
+	return b, nil
 }
 
 func tokenFile(data string) string { return filepath.Join(data, "api-token") }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+
+	"github.com/calltrail/calltrail/gateway/sfrecord"
 )
 
 // parseCallRail reads CallRail's post-call / call-modified webhook body
@@ -15,61 +17,61 @@ import (
 //   - visitor id: a top-level key, the `custom` field (a query string, a JSON
 //     object or the bare id) or integration_data[].data
 func parseCallRail(body []byte, o parseOptions) (*Task, error) {
-	p, err := decodeObject(body)
+	p, err := sfrecord.DecodeObject(body)
 	if err != nil {
 		return nil, err
 	}
-	callID, err := p.id("resource_id")
+	callID, err := p.ID("resource_id")
 	if err != nil {
 		return nil, err
 	}
 	if callID == "" {
-		if callID, err = p.id("id"); err != nil {
+		if callID, err = p.ID("id"); err != nil {
 			return nil, err
 		}
 	}
 	if callID == "" {
-		return nil, badf("no call id: CallRail sends resource_id (CAL…) or id")
+		return nil, sfrecord.Badf("no call id: CallRail sends resource_id (CAL…) or id")
 	}
-	if err := checkID("the call id", callID); err != nil {
+	if err := sfrecord.CheckID("the call id", callID); err != nil {
 		return nil, err
 	}
 	t := o.newTask(SourceCallRail, callID, body)
 
-	if t.StartTime, err = p.timeField("start_time"); err != nil {
+	if t.StartTime, err = p.Time("start_time"); err != nil {
 		return nil, err
 	}
 	if t.StartTime == nil {
-		if t.StartTime, err = p.timeField("datetime"); err != nil {
+		if t.StartTime, err = p.Time("datetime"); err != nil {
 			return nil, err
 		}
 	}
-	if t.CreatedDate, err = p.timeField("created_at"); err != nil {
+	if t.CreatedDate, err = p.Time("created_at"); err != nil {
 		return nil, err
 	}
 	if t.StartTime == nil && t.CreatedDate == nil {
-		return nil, badf("no call time: start_time is required")
+		return nil, sfrecord.Badf("no call time: start_time is required")
 	}
-	if t.CallDurationSeconds, err = p.seconds("duration"); err != nil {
+	if t.CallDurationSeconds, err = p.Seconds("duration"); err != nil {
 		return nil, err
 	}
-	dir, err := p.str("direction")
+	dir, err := p.Str("direction")
 	if err != nil {
 		return nil, err
 	}
 	t.CallType = direction(dir)
-	if t.Phone, err = p.str("customer_phone_number"); err != nil {
+	if t.Phone, err = p.Str("customer_phone_number"); err != nil {
 		return nil, err
 	}
-	if t.TrackingNumber, err = p.str("tracking_phone_number"); err != nil {
+	if t.TrackingNumber, err = p.Str("tracking_phone_number"); err != nil {
 		return nil, err
 	}
-	source, err := p.str("source_name")
+	source, err := p.Str("source_name")
 	if err != nil {
 		return nil, err
 	}
 	if source == "" {
-		source, _ = p.str("formatted_tracking_source")
+		source, _ = p.Str("formatted_tracking_source")
 	}
 	t.Subject = callSubject("CallRail", t.CallType, t.Phone, source)
 
@@ -87,13 +89,13 @@ func parseCallRail(body []byte, o parseOptions) (*Task, error) {
 	case map[string]any:
 		o.uid.walk(c, "custom", 0, &ids)
 	default:
-		return nil, badf("custom must be a string or an object, got %s", kindOf(custom))
+		return nil, sfrecord.Badf("custom must be a string or an object, got %s", sfrecord.KindOf(custom))
 	}
 	switch d := p["integration_data"].(type) {
 	case nil, []any:
 		o.uid.walk(d, "integration_data", 0, &ids)
 	default:
-		return nil, badf("integration_data must be an array, got %s", kindOf(d))
+		return nil, sfrecord.Badf("integration_data must be an array, got %s", sfrecord.KindOf(d))
 	}
 	o.uid.walk(map[string]any(p), "", 0, &ids)
 	t.applyUID(ids)
@@ -138,7 +140,7 @@ func (o parseOptions) newTask(source, callID string, body []byte) *Task {
 		Type:           typ,
 		Properties:     json.RawMessage(compact(body)),
 		ReceivedAt:     o.now,
-		Version:        versionOf(o.now),
+		Version:        sfrecord.VersionOf(o.now),
 	}
 }
 
@@ -153,7 +155,7 @@ func (t *Task) applyUID(ids found) {
 // CreatedDate.
 func (t *Task) finish() error {
 	if err := t.resolveCallTime(); err != nil {
-		return &BadRecord{Reason: err.Error()}
+		return &sfrecord.BadRecord{Reason: err.Error()}
 	}
 	if t.CreatedDate == nil {
 		c := t.ReceivedAt

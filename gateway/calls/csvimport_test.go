@@ -12,6 +12,7 @@ import (
 
 	"github.com/calltrail/calltrail/gateway/calls"
 	"github.com/calltrail/calltrail/gateway/server/servertest"
+	"github.com/calltrail/calltrail/gateway/sfrecord"
 )
 
 // dataLoaderCSV is a Task export as Salesforce Data Loader writes it: a BOM,
@@ -39,12 +40,12 @@ func TestImportCSV(t *testing.T) {
 
 	var progress, rejected bytes.Buffer
 	post := calls.PostTasksHTTP(g.URL, servertest.Token, nil)
-	stats, err := calls.ImportCSV(context.Background(), strings.NewReader(dataLoaderCSV(uid)), post,
-		calls.ImportOptions{BatchRows: 3, Progress: &progress, Rejected: &rejected})
+	stats, err := sfrecord.ImportCSV(context.Background(), strings.NewReader(dataLoaderCSV(uid)), calls.Tasks, post,
+		sfrecord.ImportOptions{BatchRows: 3, Progress: &progress, Rejected: &rejected})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (calls.ImportStats{Rows: 9, Created: 3, Updated: 1, Rejected: 5}); stats != want {
+	if want := (sfrecord.ImportStats{Rows: 9, Created: 3, Updated: 1, Rejected: 5}); stats != want {
 		t.Errorf("stats %+v, want %+v", stats, want)
 	}
 	wantRejected := []string{
@@ -79,8 +80,8 @@ func TestImportCSV(t *testing.T) {
 	}
 
 	// Importing the same file again changes nothing and creates nothing.
-	stats, err = calls.ImportCSV(context.Background(), strings.NewReader(dataLoaderCSV(uid)), post, calls.ImportOptions{})
-	if err != nil || stats != (calls.ImportStats{Rows: 9, Created: 0, Updated: 4, Rejected: 5}) {
+	stats, err = sfrecord.ImportCSV(context.Background(), strings.NewReader(dataLoaderCSV(uid)), calls.Tasks, post, sfrecord.ImportOptions{})
+	if err != nil || stats != (sfrecord.ImportStats{Rows: 9, Created: 0, Updated: 4, Rejected: 5}) {
 		t.Errorf("second import: %+v, %v", stats, err)
 	}
 	if n := g.Query(t, "SELECT count() FROM call_matches"); n != "3\n" {
@@ -92,12 +93,12 @@ func TestImportCSV(t *testing.T) {
 		"no Id column":   "Subject,Type\r\nx,Call\r\n",
 		"unnamed column": "Id,,Type\r\n",
 	} {
-		if _, err := calls.ImportCSV(context.Background(), strings.NewReader(file), post, calls.ImportOptions{}); err == nil {
+		if _, err := sfrecord.ImportCSV(context.Background(), strings.NewReader(file), calls.Tasks, post, sfrecord.ImportOptions{}); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}
 	bad := calls.PostTasksHTTP(g.URL, "wrong-token", nil)
-	if _, err := calls.ImportCSV(context.Background(), strings.NewReader(dataLoaderCSV(uid)), bad, calls.ImportOptions{}); err == nil || !strings.Contains(err.Error(), "401") {
+	if _, err := sfrecord.ImportCSV(context.Background(), strings.NewReader(dataLoaderCSV(uid)), calls.Tasks, bad, sfrecord.ImportOptions{}); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Errorf("wrong token: %v", err)
 	}
 }

@@ -1,5 +1,7 @@
 package calls
 
+import "github.com/calltrail/calltrail/gateway/sfrecord"
+
 // parseCTM reads a CallTrackingMetrics webhook body: the call (activity)
 // object of CTM's API (domain-facts §4.1).
 //
@@ -9,48 +11,48 @@ package calls
 //   - visitor id: custom_fields{} (the field the CTM account maps _biz_uid
 //     into), or a top-level key
 func parseCTM(body []byte, o parseOptions) (*Task, error) {
-	p, err := decodeObject(body)
+	p, err := sfrecord.DecodeObject(body)
 	if err != nil {
 		return nil, err
 	}
-	callID, err := p.id("id")
+	callID, err := p.ID("id")
 	if err != nil {
 		return nil, err
 	}
 	if callID == "" {
-		return nil, badf("no call id: CallTrackingMetrics sends the call's id")
+		return nil, sfrecord.Badf("no call id: CallTrackingMetrics sends the call's id")
 	}
-	if err := checkID("the call id", callID); err != nil {
+	if err := sfrecord.CheckID("the call id", callID); err != nil {
 		return nil, err
 	}
 	t := o.newTask(SourceCTM, callID, body)
 
-	if t.StartTime, err = p.epoch("unix_time", 1); err != nil {
+	if t.StartTime, err = p.Epoch("unix_time", 1); err != nil {
 		return nil, err
 	}
 	if t.StartTime == nil {
-		if t.StartTime, err = p.timeField("called_at"); err != nil {
+		if t.StartTime, err = p.Time("called_at"); err != nil {
 			return nil, err
 		}
 	}
 	if t.StartTime == nil {
-		return nil, badf("no call time: unix_time or called_at is required")
+		return nil, sfrecord.Badf("no call time: unix_time or called_at is required")
 	}
-	if t.CallDurationSeconds, err = p.seconds("duration"); err != nil {
+	if t.CallDurationSeconds, err = p.Seconds("duration"); err != nil {
 		return nil, err
 	}
-	dir, err := p.str("direction")
+	dir, err := p.Str("direction")
 	if err != nil {
 		return nil, err
 	}
 	t.CallType = direction(dir)
-	if t.Phone, err = p.str("caller_number"); err != nil {
+	if t.Phone, err = p.Str("caller_number"); err != nil {
 		return nil, err
 	}
-	if t.TrackingNumber, err = p.str("tracking_number"); err != nil {
+	if t.TrackingNumber, err = p.Str("tracking_number"); err != nil {
 		return nil, err
 	}
-	source, err := p.str("source")
+	source, err := p.Str("source")
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +67,7 @@ func parseCTM(body []byte, o parseOptions) (*Task, error) {
 		// An empty list stands for "no custom fields" in some exports.
 		o.uid.walk(cf, "custom_fields", 0, &ids)
 	default:
-		return nil, badf("custom_fields must be an object, got %s", kindOf(cf))
+		return nil, sfrecord.Badf("custom_fields must be an object, got %s", sfrecord.KindOf(cf))
 	}
 	o.uid.walk(map[string]any(p), "", 0, &ids)
 	t.applyUID(ids)

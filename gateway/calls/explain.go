@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calltrail/calltrail/gateway/sfrecord"
 	"github.com/calltrail/calltrail/gateway/store"
 )
 
@@ -268,7 +269,7 @@ func (e *Explanation) sentence(loc *time.Location) string {
 		if e.Call.BizibleID == "" {
 			b.WriteString("No touchpoint: the call carries no BizibleId (the visitor's _biz_uid cookie), so it cannot be tied to a web session.")
 		} else {
-			fmt.Fprintf(&b, "No touchpoint: the BizibleId %q", clip(e.Call.BizibleID, 40))
+			fmt.Fprintf(&b, "No touchpoint: the BizibleId %q", sfrecord.Clip(e.Call.BizibleID, 40))
 			if e.Call.UIDSource != "" {
 				fmt.Fprintf(&b, " (from %s)", e.Call.UIDSource)
 			}

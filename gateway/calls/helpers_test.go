@@ -11,6 +11,7 @@ import (
 
 	"github.com/calltrail/calltrail/gateway/calls"
 	"github.com/calltrail/calltrail/gateway/ingest"
+	"github.com/calltrail/calltrail/gateway/sfrecord"
 	"github.com/calltrail/calltrail/gateway/store"
 	"github.com/calltrail/calltrail/gateway/store/storetest"
 )
@@ -73,7 +74,7 @@ func visit(t testing.TB, st store.Store, site, uid, sid string, hits ...hit) {
 }
 
 // task stores Salesforce Task records through the same path as /v1/tasks.
-func task(t testing.TB, st store.Store, recs ...map[string]any) calls.Saved {
+func task(t testing.TB, st store.Store, recs ...map[string]any) sfrecord.Saved {
 	t.Helper()
 	var tasks []*calls.Task
 	for _, r := range recs {

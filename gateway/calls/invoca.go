@@ -3,6 +3,8 @@ package calls
 import (
 	"errors"
 	"strings"
+
+	"github.com/calltrail/calltrail/gateway/sfrecord"
 )
 
 // ErrNotACall is a valid Invoca delivery that is not a call (a Signal, a
@@ -22,11 +24,11 @@ var ErrNotACall = errors.New("not a call transaction: nothing stored")
 //     (`cookieNames: ['_biz_uid']`) or marketing data, as a top-level field or
 //     in custom_data [{name|partner_name, value}]
 func parseInvoca(body []byte, o parseOptions) (*Task, error) {
-	p, err := decodeObject(body)
+	p, err := sfrecord.DecodeObject(body)
 	if err != nil {
 		return nil, err
 	}
-	typ, err := p.str("transaction_type")
+	typ, err := p.Str("transaction_type")
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +37,7 @@ func parseInvoca(body []byte, o parseOptions) (*Task, error) {
 	}
 	var callID string
 	for _, k := range []string{"complete_call_id", "corrects_transaction_id", "transaction_id"} {
-		if callID, err = p.id(k); err != nil {
+		if callID, err = p.ID(k); err != nil {
 			return nil, err
 		}
 		if callID != "" {
@@ -43,43 +45,43 @@ func parseInvoca(body []byte, o parseOptions) (*Task, error) {
 		}
 	}
 	if callID == "" {
-		return nil, badf("no call id: Invoca sends complete_call_id or transaction_id")
+		return nil, sfrecord.Badf("no call id: Invoca sends complete_call_id or transaction_id")
 	}
-	if err := checkID("the call id", callID); err != nil {
+	if err := sfrecord.CheckID("the call id", callID); err != nil {
 		return nil, err
 	}
 	t := o.newTask(SourceInvoca, callID, body)
 
-	if t.StartTime, err = p.epoch("start_time_utc", 1000); err != nil {
+	if t.StartTime, err = p.Epoch("start_time_utc", 1000); err != nil {
 		return nil, err
 	}
 	for _, k := range []string{"start_time_local", "start_time_xml"} {
 		if t.StartTime != nil {
 			break
 		}
-		if t.StartTime, err = p.timeField(k); err != nil {
+		if t.StartTime, err = p.Time(k); err != nil {
 			return nil, err
 		}
 	}
 	if t.StartTime == nil {
-		return nil, badf("no call time: start_time_utc is required")
+		return nil, sfrecord.Badf("no call time: start_time_utc is required")
 	}
-	if t.CallDurationSeconds, err = p.seconds("duration"); err != nil {
+	if t.CallDurationSeconds, err = p.Seconds("duration"); err != nil {
 		return nil, err
 	}
 	t.CallType = "Inbound"
-	if t.Phone, err = p.str("calling_phone_number"); err != nil {
+	if t.Phone, err = p.Str("calling_phone_number"); err != nil {
 		return nil, err
 	}
-	if t.TrackingNumber, err = p.str("virtual_line_id"); err != nil {
+	if t.TrackingNumber, err = p.Str("virtual_line_id"); err != nil {
 		return nil, err
 	}
-	source, err := p.str("call_source_description")
+	source, err := p.Str("call_source_description")
 	if err != nil {
 		return nil, err
 	}
 	if source == "" {
-		if source, err = p.str("advertiser_campaign_name"); err != nil {
+		if source, err = p.Str("advertiser_campaign_name"); err != nil {
 			return nil, err
 		}
 	}
@@ -90,7 +92,7 @@ func parseInvoca(body []byte, o parseOptions) (*Task, error) {
 	case nil, []any, map[string]any:
 		o.uid.walk(cd, "custom_data", 0, &ids)
 	default:
-		return nil, badf("custom_data must be an array of {name, value}, got %s", kindOf(cd))
+		return nil, sfrecord.Badf("custom_data must be an array of {name, value}, got %s", sfrecord.KindOf(cd))
 	}
 	o.uid.walk(map[string]any(p), "", 0, &ids)
 	t.applyUID(ids)

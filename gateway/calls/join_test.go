@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/calltrail/calltrail/gateway/calls"
+	"github.com/calltrail/calltrail/gateway/sfrecord"
 	"github.com/calltrail/calltrail/gateway/store"
 	"github.com/calltrail/calltrail/gateway/store/storetest"
 )
@@ -54,10 +55,10 @@ func TestDuplicateAndUpdatedTasks(t *testing.T) {
 	visit(t, st, site, uid, "s", page("12:00", adURL, ""))
 
 	first := callTask(t, "T-upd", "", "", "12:10") // no Type, no BizibleId yet
-	if s := task(t, st, first); s != (calls.Saved{Created: 1}) {
+	if s := task(t, st, first); s != (sfrecord.Saved{Created: 1}) {
 		t.Errorf("first delivery: %+v", s)
 	}
-	if s := task(t, st, first); s != (calls.Saved{Updated: 1}) {
+	if s := task(t, st, first); s != (sfrecord.Saved{Updated: 1}) {
 		t.Errorf("redelivery: %+v", s)
 	}
 	if got := verdictOf(t, st, "T-upd"); got != "no_bizible_id\t" {
@@ -65,7 +66,7 @@ func TestDuplicateAndUpdatedTasks(t *testing.T) {
 	}
 
 	edited := callTask(t, "T-upd", "Call", uid, "12:10")
-	if s := task(t, st, edited); s != (calls.Saved{Updated: 1}) {
+	if s := task(t, st, edited); s != (sfrecord.Saved{Updated: 1}) {
 		t.Errorf("edit: %+v", s)
 	}
 	if got := verdictOf(t, st, "T-upd"); got != "merged\ts" {
@@ -94,7 +95,7 @@ func TestDuplicateAndUpdatedTasks(t *testing.T) {
 
 	// Several versions of one call in one batch: the last wins.
 	v1, v2 := callTask(t, "T-batch", "Call", uid, "12:10"), callTask(t, "T-batch", "Meeting", uid, "12:10")
-	if s := task(t, st, v1, v2); s != (calls.Saved{Created: 1, Updated: 1}) {
+	if s := task(t, st, v1, v2); s != (sfrecord.Saved{Created: 1, Updated: 1}) {
 		t.Errorf("batch with two versions: %+v", s)
 	}
 	if tps := rows(t, st, "SELECT touchpoint_type FROM touchpoints WHERE task_id = 'T-batch'", nil); len(tps) != 1 || tps[0] != "Meeting" {

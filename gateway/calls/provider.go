@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/calltrail/calltrail/gateway/sfrecord"
 )
 
 // Config is how the gateway takes provider webhooks.
@@ -53,7 +55,7 @@ type parseOptions struct {
 }
 
 // Receive verifies a delivery's signature on the raw body and turns the
-// provider's JSON into a Task. Errors: *AuthError (401), *BadRecord (400),
+// provider's JSON into a Task. Errors: *AuthError (401), *sfrecord.BadRecord (400),
 // ErrNotACall (acknowledge, store nothing), ErrUnknownProvider (404).
 func (c *Config) Receive(d Delivery) (*Task, error) {
 	now := time.Now()
@@ -88,11 +90,11 @@ func (c *Config) Receive(d Delivery) (*Task, error) {
 	}
 	t, err := parse(d.Body, parseOptions{uid: newUIDFinder(c.UIDFields), taskType: c.TaskType, now: now.UTC()})
 	if err != nil {
-		var bad *BadRecord
+		var bad *sfrecord.BadRecord
 		if errors.As(err, &bad) || errors.Is(err, ErrNotACall) {
 			return nil, err
 		}
-		return nil, &BadRecord{Reason: fmt.Sprintf("%s payload: %v", d.Provider, err)}
+		return nil, &sfrecord.BadRecord{Reason: fmt.Sprintf("%s payload: %v", d.Provider, err)}
 	}
 	return t, nil
 }

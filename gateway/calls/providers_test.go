@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/calltrail/calltrail/gateway/sfrecord"
 )
 
 const testUID = "d1550221138d4214ee7bb31c994d5d9e"
@@ -278,7 +280,7 @@ func TestMalformedDeliveries(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.provider+" "+c.name, func(t *testing.T) {
 			task, err := deliver(t, testConfig(), c.provider, c.body)
-			var bad *BadRecord
+			var bad *sfrecord.BadRecord
 			if !errors.As(err, &bad) || task != nil {
 				t.Fatalf("got task %v, error %v; want a BadRecord", task, err)
 			}

@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/calltrail/calltrail/gateway/sfrecord"
 )
 
 // Task is one call as CallTrail stores it: a Salesforce Task's fields plus
@@ -112,42 +114,16 @@ func (t *Task) row() ([]byte, error) {
 	}
 	b, err := json.Marshal(map[string]any{
 		"task_id": t.TaskID, "source": t.Source, "provider_call_id": t.ProviderCallID,
-		"task_type": t.Type, "subject": t.Subject, "created_date": chTime(t.CreatedDate),
+		"task_type": t.Type, "subject": t.Subject, "created_date": sfrecord.CHTime(t.CreatedDate),
 		"activity_date": activity, "call_duration_s": duration, "call_type": t.CallType,
 		"who_id": t.WhoID, "bizible_id": t.BizibleID, "uid": t.UID, "uid_source": t.UIDSource,
-		"touchpoint_date": chTime(t.TouchpointDate), "start_time": chTime(t.StartTime),
-		"call_time": chTime(&t.CallTime), "call_time_from": t.CallTimeFrom,
+		"touchpoint_date": sfrecord.CHTime(t.TouchpointDate), "start_time": sfrecord.CHTime(t.StartTime),
+		"call_time": sfrecord.CHTime(&t.CallTime), "call_time_from": t.CallTimeFrom,
 		"phone": t.Phone, "tracking_number": t.TrackingNumber, "properties": props,
-		"received_at": chTime(&t.ReceivedAt), "version": t.Version,
+		"received_at": sfrecord.CHTime(&t.ReceivedAt), "version": t.Version,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return append(b, '\n'), nil
-}
-
-// chTime writes a DateTime64(3, 'UTC') value, or null.
-func chTime(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return t.UTC().Format("2006-01-02 15:04:05.000")
-}
-
-// versionOf turns a time into a version number: later is larger.
-func versionOf(t time.Time) uint64 {
-	if t.UnixNano() <= 0 {
-		return 0
-	}
-	return uint64(t.UnixNano())
-}
-
-// BadRecord is a call or Task that cannot be stored as given; Reason is
-// written for the person who sent it.
-type BadRecord struct{ Reason string }
-
-func (e *BadRecord) Error() string { return e.Reason }
-
-func badf(format string, args ...any) *BadRecord {
-	return &BadRecord{Reason: fmt.Sprintf(format, args...)}
 }

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/calltrail/calltrail/gateway/sfrecord"
 )
 
 // DefaultUIDFields are the names a call's visitor id is looked for under, in
@@ -58,7 +60,7 @@ func (f uidFinder) inString(s, path string, out *found) {
 	}
 	if strings.HasPrefix(s, "{") {
 		var v any
-		if decodeJSON([]byte(s), &v) == nil {
+		if sfrecord.DecodeJSON([]byte(s), &v) == nil {
 			f.walk(v, path, 0, out)
 		}
 		return

@@ -194,6 +194,22 @@ func TestEmailHashIsNormalised(t *testing.T) {
 	}
 }
 
+func TestHashEmail(t *testing.T) {
+	for in, want := range map[string]string{
+		" A@B.example\t": sha("a@b.example"),
+		"a@b.example":    sha("a@b.example"),
+		"":               "",
+		"   ":            "",
+	} {
+		if got, ok := HashEmail(in); got != want || !ok {
+			t.Errorf("HashEmail(%q) = %q %v, want %q", in, got, ok, want)
+		}
+	}
+	if got, ok := HashEmail("nope"); ok || got != "" {
+		t.Errorf("HashEmail(nope) = %q %v, want not ok", got, ok)
+	}
+}
+
 func TestBatchLevelProblemsRejectEveryEvent(t *testing.T) {
 	p := NewPipeline()
 	ev := `{"id":"5f0c3b8e-2d7a-4c1e-9b1a-0f6f2f9a1c01","type":"page_view","ts":1764769990000,"url":"https://example.com/"}`

@@ -1,8 +1,6 @@
 package ingest
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -241,13 +239,11 @@ func isCrawler(ua string) bool {
 // hash joins a person's browsers without storing the address.
 func readIdentity(_ *Pipeline, in *input, ev *Event) *drop {
 	raw := &in.raw
-	if e := strings.ToLower(strings.TrimSpace(raw.Email)); e != "" {
-		if !strings.Contains(e, "@") {
-			return dropf("bad_email", "email %q has no @", clip(e, 64))
-		}
-		sum := sha256.Sum256([]byte(e))
-		ev.EmailHash = hex.EncodeToString(sum[:])
+	hash, ok := HashEmail(raw.Email)
+	if !ok {
+		return dropf("bad_email", "email %q has no @", clip(NormalizeEmail(raw.Email), 64))
 	}
+	ev.EmailHash = hash
 	if raw.LeadID != "" {
 		props := map[string]any{}
 		if ev.Props != "" {

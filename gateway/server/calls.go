@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/calltrail/calltrail/gateway/calls"
+	"github.com/calltrail/calltrail/gateway/sfrecord"
 )
 
 // secretSettings name where each provider's secret is configured, for the
@@ -47,7 +48,7 @@ func (s *Server) postCall(c *fiber.Ctx) error {
 	}
 	task, err := s.cfg.Calls.Receive(delivery)
 	var auth *calls.AuthError
-	var bad *calls.BadRecord
+	var bad *sfrecord.BadRecord
 	switch {
 	case errors.Is(err, calls.ErrUnknownProvider):
 		return c.Status(fiber.StatusNotFound).JSON(fiber.Map{"error": err.Error()})
@@ -92,17 +93,13 @@ func (s *Server) postCall(c *fiber.Ctx) error {
 // each rejected record's index and reason). `?source=csv` marks records that
 // `calltrail import tasks` read from a CSV export.
 func (s *Server) postTasks(c *fiber.Ctx) error {
-	source := calls.SourceTasksAPI
-	switch c.Query("source") {
-	case "", calls.SourceTasksAPI:
-	case calls.SourceCSV:
-		source = calls.SourceCSV
-	default:
-		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"error": "source must be tasks_api or csv"})
-	}
-	recs, err := calls.DecodeTaskRecords(c.Body())
+	source, err := recordsSource(c, calls.SourceTasksAPI, calls.SourceCSV)
 	if err != nil {
-		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"error": err.Error(), "accepted": 0, "rejected": []calls.Rejection{}})
+		return err
+	}
+	recs, err := sfrecord.DecodeRecords(c.Body(), calls.Tasks)
+	if err != nil {
+		return refuseRecords(c, err)
 	}
 	tasks, rejected := calls.ParseTasks(recs, source, time.Now())
 	saved, err := calls.Save(c.UserContext(), s.cfg.Store, tasks)
@@ -110,16 +107,7 @@ func (s *Server) postTasks(c *fiber.Ctx) error {
 		s.cfg.Log.Error("tasks not stored", "tasks", len(tasks), "err", err)
 		return s.unavailable(c, "the tasks cannot be stored right now")
 	}
-	status := fiber.StatusOK
-	if len(rejected) > 0 {
-		status = fiber.StatusBadRequest
-	}
-	if rejected == nil {
-		rejected = []calls.Rejection{}
-	}
-	return c.Status(status).JSON(fiber.Map{
-		"accepted": len(tasks), "created": saved.Created, "updated": saved.Updated, "rejected": rejected,
-	})
+	return answerRecords(c, len(tasks), saved, rejected)
 }
 
 // explainCall is GET /v1/calls/{task_id}/explain[?tz=Europe/Amsterdam].

@@ -15,6 +15,7 @@ import (
 
 	"github.com/calltrail/calltrail/gateway/calls"
 	"github.com/calltrail/calltrail/gateway/ingest"
+	"github.com/calltrail/calltrail/gateway/opportunities"
 	"github.com/calltrail/calltrail/gateway/store"
 )
 
@@ -32,6 +33,8 @@ type Config struct {
 	APIToken string       // bearer token of the read/admin API
 	Calls    calls.Config // provider webhooks: secrets, visitor id fields
 	Log      *slog.Logger
+	// Opportunities: whether their emails are kept in clear text too.
+	Opportunities opportunities.Config
 }
 
 // Limits on what a client may send.
@@ -96,6 +99,7 @@ func (s *Server) routes() {
 
 	api := a.Group("/v1", s.requireToken)
 	s.callAPIRoutes(api)
+	api.Post("/opportunities", s.postOpportunities)
 	api.Post("/sql", s.postSQL)
 	api.Get("/reports", s.listReports)
 	api.Get("/reports/:name", s.getReport)

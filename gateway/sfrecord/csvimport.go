@@ -1,4 +1,4 @@
-package calls
+package sfrecord
 
 import (
 	"bufio"
@@ -14,39 +14,31 @@ import (
 	"time"
 )
 
-// TasksAnswer is the body of POST /v1/tasks.
-type TasksAnswer struct {
-	Accepted int         `json:"accepted"`
-	Created  int         `json:"created"`
-	Updated  int         `json:"updated"`
-	Rejected []Rejection `json:"rejected"`
-	Error    string      `json:"error"`
-}
+// Poster sends one batch (a JSON array of records) to a gateway.
+type Poster func(ctx context.Context, batch []byte) (Answer, error)
 
-// TaskPoster sends one batch (a JSON array of Task records) to a gateway.
-type TaskPoster func(ctx context.Context, batch []byte) (TasksAnswer, error)
-
-// PostTasksHTTP posts batches to a running gateway's /v1/tasks, marked as
-// CSV records. A 503 or a lost connection is retried (a batch sent twice
-// stores each Task once: the same Id replaces itself).
-func PostTasksHTTP(baseURL, token string, client *http.Client) TaskPoster {
+// PostHTTP posts batches to a running gateway's records endpoint, path with
+// its query (e.g. "/v1/tasks?source=csv"). A 503 or a lost connection is
+// retried (a batch sent twice stores each record once: the same Id replaces
+// itself).
+func PostHTTP(baseURL, path, token string, client *http.Client) Poster {
 	if client == nil {
 		client = &http.Client{Timeout: 5 * time.Minute}
 	}
-	endpoint := strings.TrimRight(baseURL, "/") + "/v1/tasks?source=" + SourceCSV
-	return func(ctx context.Context, batch []byte) (TasksAnswer, error) {
+	endpoint := strings.TrimRight(baseURL, "/") + path
+	return func(ctx context.Context, batch []byte) (Answer, error) {
 		var lastErr error
 		for attempt := 0; attempt < 4; attempt++ {
 			if attempt > 0 {
 				select {
 				case <-ctx.Done():
-					return TasksAnswer{}, ctx.Err()
+					return Answer{}, ctx.Err()
 				case <-time.After(time.Duration(attempt) * time.Second):
 				}
 			}
 			req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(batch))
 			if err != nil {
-				return TasksAnswer{}, err
+				return Answer{}, err
 			}
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Authorization", "Bearer "+token)
@@ -61,21 +53,21 @@ func PostTasksHTTP(baseURL, token string, client *http.Client) TaskPoster {
 				lastErr = err
 				continue
 			}
-			var a TasksAnswer
+			var a Answer
 			switch {
 			case resp.StatusCode == http.StatusServiceUnavailable:
 				lastErr = fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(body))
 				continue
 			case resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusBadRequest:
-				return TasksAnswer{}, fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(body))
+				return Answer{}, fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(body))
 			case json.Unmarshal(body, &a) != nil:
-				return TasksAnswer{}, fmt.Errorf("%s: unexpected answer %q", resp.Status, clip(string(body), 200))
+				return Answer{}, fmt.Errorf("%s: unexpected answer %q", resp.Status, Clip(string(body), 200))
 			case a.Error != "":
-				return TasksAnswer{}, errors.New(a.Error)
+				return Answer{}, errors.New(a.Error)
 			}
 			return a, nil
 		}
-		return TasksAnswer{}, lastErr
+		return Answer{}, lastErr
 	}
 }
 
@@ -90,17 +82,18 @@ type ImportOptions struct {
 // ImportStats count an import.
 type ImportStats struct {
 	Rows     int // data rows read
-	Created  int // Tasks new to CallTrail
-	Updated  int // Tasks that replaced an earlier version
+	Created  int // records new to CallTrail
+	Updated  int // records that replaced an earlier version
 	Rejected int // rows not stored (each reported with its reason)
 }
 
-// ImportCSV streams a Salesforce Data Loader export of Tasks (a header of
-// API field names, then one Task per row) to post, in batches: memory stays
-// bounded whatever the file's size. A row that cannot be read, or that the
-// gateway rejects, is counted and reported with its line and reason; the
-// others are stored. An error stops the import (what was sent stays stored).
-func ImportCSV(ctx context.Context, r io.Reader, post TaskPoster, o ImportOptions) (ImportStats, error) {
+// ImportCSV streams a Salesforce Data Loader export of obj's records (a
+// header of API field names, then one record per row) to post, in batches:
+// memory stays bounded whatever the file's size. A row that cannot be read,
+// or that the gateway rejects, is counted and reported with its line and
+// reason; the others are stored. An error stops the import (what was sent
+// stays stored).
+func ImportCSV(ctx context.Context, r io.Reader, obj Object, post Poster, o ImportOptions) (ImportStats, error) {
 	if o.BatchRows <= 0 {
 		o.BatchRows = 5000
 	}
@@ -115,7 +108,7 @@ func ImportCSV(ctx context.Context, r io.Reader, post TaskPoster, o ImportOption
 	cr := csv.NewReader(br)
 	header, err := cr.Read()
 	if err == io.EOF {
-		return st, errors.New("the file is empty: expected a header row of Salesforce Task field names (Id, Type, CreatedDate, …)")
+		return st, fmt.Errorf("the file is empty: expected a header row of Salesforce %s field names (%s, …)", obj.Name, obj.Example)
 	}
 	if err != nil {
 		return st, fmt.Errorf("header row: %w", err)
@@ -127,10 +120,10 @@ func ImportCSV(ctx context.Context, r io.Reader, post TaskPoster, o ImportOption
 			return st, fmt.Errorf("header row: column %d has no name", i+1)
 		}
 		header[i] = h
-		hasID = hasID || strings.EqualFold(h, fieldID)
+		hasID = hasID || strings.EqualFold(h, FieldID)
 	}
 	if !hasID {
-		return st, errors.New("header row: no Id column (a Salesforce Data Loader export of Task records has one)")
+		return st, fmt.Errorf("header row: no Id column (a Salesforce Data Loader export of %s records has one)", obj.Name)
 	}
 
 	type row struct {
@@ -184,7 +177,6 @@ func ImportCSV(ctx context.Context, r io.Reader, post TaskPoster, o ImportOption
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if !errors.As(err, &pe) {
@@ -199,6 +191,9 @@ func ImportCSV(ctx context.Context, r io.Reader, post TaskPoster, o ImportOption
 			continue
 		}
 		st.Rows++
+		// FieldPos only after a good read: after an error the record may be
+		// empty, and FieldPos panics.
+		line, _ := cr.FieldPos(0)
 		m := make(map[string]string, len(rec))
 		var id string
 		for i, v := range rec {
@@ -206,7 +201,7 @@ func ImportCSV(ctx context.Context, r io.Reader, post TaskPoster, o ImportOption
 				continue // Data Loader writes "" for an empty field
 			}
 			m[header[i]] = v
-			if strings.EqualFold(header[i], fieldID) {
+			if strings.EqualFold(header[i], FieldID) {
 				id = v
 			}
 		}
