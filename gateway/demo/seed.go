@@ -12,6 +12,7 @@ import (
 
 	"github.com/calltrail/calltrail/gateway/calls"
 	"github.com/calltrail/calltrail/gateway/ingest"
+	"github.com/calltrail/calltrail/gateway/opportunities"
 	"github.com/calltrail/calltrail/gateway/store"
 )
 
@@ -80,6 +81,7 @@ type generator struct {
 	rows     []byte
 	calls    *calls.Config
 	tasks    []*calls.Task
+	opps     []*opportunities.Opportunity
 	persons  []*person
 	stats    Stats
 	err      error
@@ -120,6 +122,51 @@ func (g *generator) run() {
 	for i := 0; i < g.o.Visitors/200; i++ {
 		g.call(hex32(g.r), g.start.Add(jitter(g.r, 0, g.o.End.Sub(g.start))), nil)
 	}
+	for _, p := range g.persons {
+		g.opportunity(p)
+	}
+}
+
+// opportunity gives about a third of the people who converted an
+// opportunity a few days later, as a Salesforce record: found by its
+// ContactId when their call was logged on one, else by their email. Some are
+// won, some lost, the rest still open.
+func (g *generator) opportunity(p *person) {
+	r := g.r
+	if r.Float64() > 0.35 {
+		return
+	}
+	created := p.lcAt.Add(jitter(r, 12*time.Hour, 6*24*time.Hour))
+	if created.After(g.o.End) {
+		return
+	}
+	rec := map[string]any{
+		"Id": "006" + strings.ToUpper(hex32(r)[:15]), "Name": "Acme for " + strings.Split(p.email, "@")[1],
+		"Amount": strconv.FormatFloat(amount(r), 'f', 2, 64), "CreatedDate": created.Format(time.RFC3339),
+	}
+	if p.who != "" {
+		rec["ContactId"] = p.who
+	} else {
+		rec["Email"] = p.email
+	}
+	closeAt := created.Add(jitter(r, 2*24*time.Hour, 20*24*time.Hour))
+	switch x := r.Float64(); {
+	case x < 0.4 && closeAt.Before(g.o.End):
+		rec["StageName"], rec["IsClosed"], rec["IsWon"], rec["CloseDate"] = "Closed Won", "true", "true", closeAt.Format(time.DateOnly)
+	case x < 0.6 && closeAt.Before(g.o.End):
+		rec["StageName"], rec["IsClosed"], rec["IsWon"], rec["CloseDate"] = "Closed Lost", "true", "false", closeAt.Format(time.DateOnly)
+	default:
+		rec["StageName"], rec["IsClosed"], rec["IsWon"] = pick(r, "Qualification", "Proposal", "Negotiation"), "false", "false"
+	}
+	o, err := opportunities.Parse(rec, opportunities.SourceAPI, created, opportunities.Config{})
+	if err != nil {
+		if g.err == nil {
+			g.err = fmt.Errorf("demo opportunity: %w", err)
+		}
+		return
+	}
+	g.opps = append(g.opps, o)
+	g.stats.Opportunities++
 }
 
 // visitor is one browser's sessions over the period.
@@ -348,6 +395,9 @@ func (g *generator) store(ctx context.Context, st store.Store) error {
 	}
 	if _, err := calls.Save(ctx, st, g.tasks); err != nil {
 		return fmt.Errorf("store demo calls: %w", err)
+	}
+	if _, err := opportunities.Save(ctx, st, g.opps); err != nil {
+		return fmt.Errorf("store demo opportunities: %w", err)
 	}
 	return nil
 }

@@ -94,7 +94,8 @@ func equal(t *testing.T, what string, got, want map[string]float64) {
 	}
 	var diffs []string
 	for k := range keys {
-		if d := got[k] - want[k]; d > 1e-6 || d < -1e-6 {
+		// reports round money to cents
+		if d := got[k] - want[k]; d > 0.006 || d < -0.006 {
 			diffs = append(diffs, fmt.Sprintf("%s: report %v, SQL %v", k, got[k], want[k]))
 		}
 	}
