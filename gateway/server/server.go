@@ -103,6 +103,7 @@ func (s *Server) routes() {
 	api.Get("/channels/default", s.getDefaultChannels)
 
 	s.demoRoutes()
+	s.dashboardRoutes()
 }
 
 // SetReady marks the gateway ready to accept events (healthz 200).
