@@ -41,7 +41,7 @@ export const verdicts: Record<string, Verdict> = {
   },
   outside_window: {
     label: "Outside the window",
-    color: "#b7791f",
+    color: "#946200",
     todo: "Nothing is broken: the caller rang long after the session began, so the call has its own CRM Task touchpoint. If your callers usually ring later, the window and its anchor are settings (--call-window, --call-anchor; docs/calls.md).",
   },
   no_session: {
