@@ -21,9 +21,14 @@ test: deps lib bundle
 build: bundle
 	$(GO) build -o bin/calltrail ./cmd/calltrail
 
-## bundle: the site script (and dashboard) with esbuild, into gateway/assets/dist
-bundle:
+## bundle: the site script and the dashboard with esbuild, into gateway/assets/dist
+bundle: gateway/ui/node_modules/.package-lock.json
 	$(GO) run ./build
+
+# The dashboard's npm packages (uPlot), as pinned in its package-lock.json:
+# installed when node_modules is missing or older than the lock file.
+gateway/ui/node_modules/.package-lock.json: gateway/ui/package-lock.json
+	npm ci --prefix gateway/ui --ignore-scripts --no-audit --no-fund
 
 ## lib: download chDB's libchdb.so (~170 MB, once) into $(CACHE_HOME)/calltrail
 lib:

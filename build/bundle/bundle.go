@@ -25,11 +25,18 @@ type Entry struct {
 	// 0 means no budget. The site script's budget is a product feature: it
 	// loads on every page of a customer's site.
 	Budget int
+	// NPM is the folder whose package.json names the npm packages the entry
+	// imports ("" when it imports none); `make bundle` runs `npm ci` there.
+	NPM string
 }
 
 // Entries are the scripts `go run ./build` produces.
 var Entries = []Entry{
 	{Name: "site script", In: "collector-js/src/index.ts", Out: "gateway/assets/dist/calltrail.js", Budget: 2048},
+	// The dashboard (GET /): its script, with uPlot from gateway/ui/node_modules,
+	// and its stylesheet, with uPlot's. No budget: it loads once per analyst.
+	{Name: "dashboard", In: "gateway/ui/src/main.ts", Out: "gateway/assets/dist/dashboard.js", NPM: "gateway/ui"},
+	{Name: "dashboard css", In: "gateway/ui/src/style.css", Out: "gateway/assets/dist/dashboard.css", NPM: "gateway/ui"},
 }
 
 // Result is one built entry.
@@ -52,6 +59,11 @@ func (r Result) String() string {
 
 // Build compiles one entry in memory; it writes nothing.
 func Build(root string, e Entry) (Result, error) {
+	if e.NPM != "" {
+		if _, err := os.Stat(filepath.Join(root, e.NPM, "node_modules")); err != nil {
+			return Result{}, fmt.Errorf("bundle %s: %s/node_modules is missing: run `make bundle` (it runs `npm ci` there) or `npm ci --prefix %s`", e.In, e.NPM, e.NPM)
+		}
+	}
 	res := api.Build(api.BuildOptions{
 		AbsWorkingDir:     root,
 		EntryPoints:       []string{e.In},

@@ -108,6 +108,7 @@ func (s *Server) routes() {
 	api.Post("/demo/seed", s.postDemoSeed)
 
 	s.demoRoutes()
+	s.dashboardRoutes()
 }
 
 // SetReady marks the gateway ready to accept events (healthz 200).
