@@ -439,8 +439,10 @@ func TestDashboardShowsTheAPIsNumbers(t *testing.T) {
 	readyAt := eval[float64](b, `performance.getEntriesByName("dashboard-ready")[0]?.startTime ?? -1`)
 	t.Logf("first contentful paint %.0f ms, every report drawn %.0f ms after navigation", fcp, readyAt)
 	t.Logf("requests:\n%s", eval[string](b, `performance.getEntriesByType("resource").map(e => Math.round(e.startTime) + "+" + Math.round(e.duration) + " ms  " + e.name.replace(location.origin, "")).join("\n")`))
-	if fcp <= 0 || fcp > 1000 {
-		t.Errorf("first contentful paint at %.0f ms, want well under a second", fcp)
+	// Speed is measured by `make bench`, not asserted here; that the shell
+	// painted at all before the reports is.
+	if fcp <= 0 || (readyAt > 0 && fcp > readyAt) {
+		t.Errorf("first contentful paint at %.0f ms, reports drawn at %.0f ms: the shell must paint first", fcp, readyAt)
 	}
 
 	// Headline cards = summary.
@@ -658,8 +660,8 @@ func TestDashboardEmptyStoreAndWrongToken(t *testing.T) {
 			t.Errorf("empty-store notice %q lacks %q", notice, want)
 		}
 	}
-	if eval[bool](b, `!!document.querySelector("#demo-seed")`) {
-		t.Error("a demo-seed button is offered, but this gateway has no POST /v1/demo/seed")
+	if !eval[bool](b, `!!document.querySelector("#demo-seed")`) {
+		t.Error("no demo-seed button on an empty store")
 	}
 	for panel, want := range map[string]string{
 		"calls-chart": "docs/calls.md",
@@ -677,6 +679,18 @@ func TestDashboardEmptyStoreAndWrongToken(t *testing.T) {
 		}
 	}
 	b.screenshot("dashboard-empty.png", false)
+
+	// The empty state's button loads the demo month (POST /v1/demo/seed);
+	// the cards then show what the API says for the page's range.
+	run(b, chromedp.Click(chromedp.CSS("#demo-seed")))
+	b.wait(`document.body.dataset.state == "ready" && /[1-9]/.test(document.querySelector('#summary [data-metric="sessions"] .value').textContent)`)
+	from := eval[string](b, `document.querySelector('input[name=from]').value`)
+	to := eval[string](b, `document.querySelector('input[name=to]').value`)
+	seeded := apiReport(t, g, "summary", from, to).Rows[0]
+	same(t, "sessions after the demo seed", b.text(`#summary [data-metric="sessions"] .value`), seeded["sessions"], 0)
+	if number(seeded["calls"]) == 0 || number(seeded["revenue_won"]) == 0 {
+		t.Errorf("the demo month has no calls or revenue in %s..%s: %v", from, to, seeded)
+	}
 
 	// Change token: back to the form, and the token is forgotten.
 	run(b, chromedp.Click(chromedp.CSS("#signout")))

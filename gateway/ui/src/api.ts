@@ -91,18 +91,7 @@ export interface Explanation {
 
 export const explain = (taskID: string) => get<Explanation>(`/v1/calls/${encodeURIComponent(taskID)}/explain`);
 
-/**
- * demoSeedOffered tells whether this gateway has POST /v1/demo/seed: a GET
- * on a POST-only route is answered 405, on a missing one 404.
- */
-export async function demoSeedOffered(): Promise<boolean> {
-  try {
-    return (await request("GET", "/v1/demo/seed")).status === 405;
-  } catch {
-    return false;
-  }
-}
-
+/** demoSeed fills an empty store with a month of demo data (POST /v1/demo/seed). */
 export async function demoSeed(): Promise<void> {
   const res = await request("POST", "/v1/demo/seed");
   if (!res.ok) {

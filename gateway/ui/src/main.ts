@@ -2,7 +2,7 @@
 // this script runs; the script asks for the token once, then loads every
 // report in parallel and fills each panel as its answer comes.
 
-import { token, report, check, demoSeed, demoSeedOffered, AuthError, type Row } from "./api";
+import { token, report, check, demoSeed, AuthError, type Row } from "./api";
 import { read, write, presetRange, today, type View, type Preset } from "./state";
 import { $, body, h, put } from "./dom";
 import { num } from "./format";
@@ -201,7 +201,7 @@ function journey(person: string, g: number, signal?: AbortSignal): Promise<void>
 async function emptyNotice(g: number, signal: AbortSignal): Promise<void> {
   const all = await report("summary", { from: "2000-01-01", to: today() }, signal);
   const anyData = !panels.isEmpty(all.rows[0] ?? {});
-  const seed = !anyData && (await demoSeedOffered()) ? seedDemo : undefined;
+  const seed = anyData ? undefined : seedDemo;
   if (g !== generation) return;
   notice.hidden = false;
   put(notice, panels.noData(view.from, view.to, anyData, seed));
@@ -231,8 +231,8 @@ function load(): void {
   for (const p of ["calls-chart", "match-rate", "touchpoints", "revenue", "calls", "unmatched"]) put(body(p), h("p", { class: "loading" }, "Loading…"));
   for (const v of document.querySelectorAll("#summary .value")) v.textContent = "…";
 
-  // All at once; the embedded store answers them one by one, in this order,
-  // so the panels at the top of the page come first.
+  // All at once, in page order: the store answers a few at a time, so the
+  // panels at the top of the page come first.
   const summary = report("summary", range(), signal);
   summaryRow = summary.then((r) => r.rows[0] ?? {}, () => ({}));
   const jobs = [
