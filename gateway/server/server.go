@@ -24,12 +24,25 @@ type EventSink interface {
 	Write(ctx context.Context, rows []byte, n int) error
 }
 
+// HealthReporter is an EventSink that can tell why events cannot be made
+// durable now ("" when they can) and show its state (queue backlog) in
+// /healthz.
+type HealthReporter interface {
+	Health() (reason string, details any)
+}
+
 // Config is everything a gateway needs.
 type Config struct {
 	Store    store.Store
 	Events   EventSink
 	APIToken string // bearer token of the read/admin API
 	Log      *slog.Logger
+	// RateLimit is the most requests per second one client IP may make to
+	// the ingestion endpoints (429 past it); 0 turns the limit off.
+	RateLimit int
+	// MaxConns bounds the connections served at once (default 10,000);
+	// with the body limits it bounds the memory requests can take.
+	MaxConns int
 }
 
 // Limits on what a client may send.
@@ -39,6 +52,8 @@ const (
 	// maxBody bounds every other body (task and opportunity imports in one
 	// request, SQL text); fasthttp refuses larger ones with 413.
 	maxBody = 8 << 20
+	// DefaultMaxConns is Config.MaxConns's default.
+	DefaultMaxConns = 10_000
 )
 
 // Server is one gateway.
@@ -69,12 +84,19 @@ func New(cfg Config) (*Server, error) {
 	} else {
 		s.script = script
 	}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = DefaultMaxConns
+	}
 	s.app = fiber.New(fiber.Config{
-		AppName:               "calltrail",
-		BodyLimit:             maxBody,
+		AppName:   "calltrail",
+		BodyLimit: maxBody,
+		// A client gets ReadTimeout to send a request (slow senders do not
+		// hold a connection forever), WriteTimeout to take the answer, and
+		// an idle keep-alive connection is closed after IdleTimeout.
 		ReadTimeout:           10 * time.Second,
 		WriteTimeout:          10 * time.Second,
 		IdleTimeout:           60 * time.Second,
+		Concurrency:           cfg.MaxConns,
 		DisableStartupMessage: true,
 		ErrorHandler:          s.errorHandler,
 	})
@@ -88,8 +110,13 @@ func (s *Server) routes() {
 	a.Get("/calltrail.js", s.serveScript)
 
 	a.Options("/v1/events", s.preflight)
-	a.Post("/v1/events", s.postEvents)
-	a.Get("/v1/p.gif", s.pixel)
+	if limit := s.rateLimit(); limit != nil {
+		a.Post("/v1/events", limit, s.postEvents)
+		a.Get("/v1/p.gif", limit, s.pixel)
+	} else {
+		a.Post("/v1/events", s.postEvents)
+		a.Get("/v1/p.gif", s.pixel)
+	}
 
 	api := a.Group("/v1", s.requireToken)
 	api.Post("/sql", s.postSQL)
@@ -113,19 +140,31 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // Pipeline exposes the ingest counters (for /healthz and tests).
 func (s *Server) Pipeline() *ingest.Pipeline { return s.pipeline }
 
+// healthz is GET /healthz: 200 when events can be accepted, else 503 with
+// the reason; with the ingest counters and the queue's state (backlog not
+// yet in ClickHouse, its oldest event's age, the store's error if any).
 func (s *Server) healthz(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
 	accepted, rejected := s.pipeline.Stats()
 	body := fiber.Map{"accepted_events": accepted, "rejected_events": rejected}
+	var sinkReason string
+	if h, ok := s.cfg.Events.(HealthReporter); ok {
+		var details any
+		sinkReason, details = h.Health()
+		body["queue"] = details
+	}
 	switch {
 	case s.draining.Load():
 		body["status"], body["reason"] = "draining", "shutting down: no new events accepted"
-		return c.Status(fiber.StatusServiceUnavailable).JSON(body)
 	case !s.ready.Load():
 		body["status"], body["reason"] = "starting", "the store is being opened and migrated"
-		return c.Status(fiber.StatusServiceUnavailable).JSON(body)
+	case sinkReason != "":
+		body["status"], body["reason"] = "unavailable", "events cannot be made durable: "+sinkReason
+	default:
+		body["status"] = "ok"
+		return c.JSON(body)
 	}
-	body["status"] = "ok"
-	return c.JSON(body)
+	return c.Status(fiber.StatusServiceUnavailable).JSON(body)
 }
 
 // errorHandler answers Fiber's own errors (413 over the body limit, 404,

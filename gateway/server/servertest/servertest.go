@@ -1,5 +1,6 @@
 // Package servertest starts a real gateway for tests: the Fiber server on a
-// random loopback port, writing to a fresh embedded ClickHouse database.
+// random loopback port, its events going through the durable queue into a
+// fresh embedded ClickHouse database.
 package servertest
 
 import (
@@ -8,12 +9,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/calltrail/calltrail/gateway/ingest"
 	"github.com/calltrail/calltrail/gateway/server"
+	"github.com/calltrail/calltrail/gateway/spool"
 	"github.com/calltrail/calltrail/gateway/store"
 	"github.com/calltrail/calltrail/gateway/store/storetest"
 )
@@ -25,22 +28,40 @@ const Token = "test-token"
 type Gateway struct {
 	URL    string // http://127.0.0.1:PORT
 	Store  *store.Embedded
+	Faulty *storetest.Faulty // the store as the queue sees it: SetDown fails its inserts
+	Spool  *spool.Spool
 	Server *server.Server
 }
 
-// Start runs a gateway until the test ends. Batches are flushed every 20 ms
-// so tests see rows quickly.
-func Start(t testing.TB) *Gateway {
+// Options change a test gateway; the zero value is what Start uses.
+type Options struct {
+	QueueBytes int64 // the queue's size limit (default 1 GiB)
+	RateLimit  int   // requests per second per client IP (0: off)
+}
+
+// Start runs a gateway until the test ends, with the production path for
+// events: the durable queue (in t.TempDir()) drained into the store.
+// Batches are sent after 20 ms so tests see rows quickly.
+func Start(t testing.TB) *Gateway { return StartWith(t, Options{}) }
+
+// StartWith is Start with options.
+func StartWith(t testing.TB, o Options) *Gateway {
 	t.Helper()
 	st := storetest.Open(t)
-	opts := store.DefaultBatchOptions
-	opts.MaxWait = 20 * time.Millisecond
-	batcher := store.NewBatcher(st, "events_raw", ingest.Columns, "TabSeparated", opts)
+	faulty := storetest.NewFaulty(st)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}
-	srv, err := server.New(server.Config{Store: st, Events: batcher, APIToken: Token, Log: log})
+	q, err := spool.Open(filepath.Join(t.TempDir(), "spool"), faulty, spool.Options{
+		MaxBytes: o.QueueBytes, Table: "events_raw", Columns: ingest.Columns,
+		BatchWait: 20 * time.Millisecond, RetryMin: 10 * time.Millisecond, RetryMax: 100 * time.Millisecond,
+		Log: log,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Config{Store: st, Events: q, APIToken: Token, Log: log, RateLimit: o.RateLimit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,9 +75,23 @@ func Start(t testing.TB) *Gateway {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(ctx)
-		batcher.Close()
+		faulty.SetDown(false)
+		_ = q.Close(ctx)
 	})
-	return &Gateway{URL: "http://" + ln.Addr().String(), Store: st, Server: srv}
+	return &Gateway{URL: "http://" + ln.Addr().String(), Store: st, Faulty: faulty, Spool: q, Server: srv}
+}
+
+// WaitStored waits until the queue has handed every accepted event to the
+// store, so that queries see them.
+func (g *Gateway) WaitStored(t testing.TB) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for g.Spool.Stats().BacklogEvents > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("events still queued after 20 s: %+v", g.Spool.Stats())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // Post sends body to path with the API token and returns status and body.
