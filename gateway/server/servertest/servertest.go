@@ -37,6 +37,9 @@ type Gateway struct {
 type Options struct {
 	QueueBytes int64 // the queue's size limit (default 1 GiB)
 	RateLimit  int   // requests per second per client IP (0: off)
+	// BatchWait is how long the queue gathers events before an insert
+	// (default 20 ms, so tests see rows quickly; production waits 1 s).
+	BatchWait time.Duration
 }
 
 // Start runs a gateway until the test ends, with the production path for
@@ -53,9 +56,12 @@ func StartWith(t testing.TB, o Options) *Gateway {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}
+	if o.BatchWait <= 0 {
+		o.BatchWait = 20 * time.Millisecond
+	}
 	q, err := spool.Open(filepath.Join(t.TempDir(), "spool"), faulty, spool.Options{
 		MaxBytes: o.QueueBytes, Table: "events_raw", Columns: ingest.Columns,
-		BatchWait: 20 * time.Millisecond, RetryMin: 10 * time.Millisecond, RetryMax: 100 * time.Millisecond,
+		BatchWait: o.BatchWait, RetryMin: 10 * time.Millisecond, RetryMax: 100 * time.Millisecond,
 		Log: log,
 	})
 	if err != nil {
