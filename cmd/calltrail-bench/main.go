@@ -23,6 +23,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -40,6 +41,7 @@ type config struct {
 	jsonOut   string
 	noopAddr  string
 	gwArgs    string
+	gwLog     string
 	drainWait time.Duration
 }
 
@@ -54,6 +56,7 @@ func main() {
 	flag.BoolVar(&c.keep, "keep", false, "keep the gateway's data folder")
 	flag.StringVar(&c.jsonOut, "json", "", "also write the results as JSON to this file")
 	flag.StringVar(&c.gwArgs, "gateway-args", "", "extra flags for calltrail serve")
+	flag.StringVar(&c.gwLog, "gateway-log", "", "write the gateway's log (and its final /healthz) to this file")
 	flag.DurationVar(&c.drainWait, "drain-timeout", 120*time.Second, "how long to wait for every accepted event to be stored")
 	flag.StringVar(&c.noopAddr, "serve-noop", "", "internal: serve the no-op baseline on this address")
 	flag.Parse()
@@ -144,7 +147,7 @@ func (ch *child) log() string {
 }
 
 func (ch *child) stop() {
-	ch.cmd.Process.Signal(os.Interrupt)
+	ch.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-ch.done:
 	case <-time.After(60 * time.Second):
@@ -170,27 +173,27 @@ func peakRSS(pid int) int64 {
 
 // Results is what one run reports.
 type Results struct {
-	Machine          string        `json:"machine"`
-	Conns            int           `json:"conns"`
-	PhaseSeconds     float64       `json:"phase_seconds"`
-	Baseline         Phase         `json:"baseline_noop"`
-	Single           Phase         `json:"gateway_single"`
-	Batch            Phase         `json:"gateway_batch"`
-	Ratio            float64       `json:"single_vs_baseline"`
-	Accepted         int64         `json:"accepted_events"`
-	Stored           int64         `json:"stored_events"`
-	StoredRows       int64         `json:"stored_rows"`
-	StoredPerSecond  float64       `json:"stored_events_per_second"`
-	CatchUp          time.Duration `json:"catch_up_ns"`
-	VisibleP50       time.Duration `json:"visible_p50_ns"`
-	VisibleP99       time.Duration `json:"visible_p99_ns"`
-	VisibleMax       time.Duration `json:"visible_max_ns"`
-	VisibleSamples   int           `json:"visible_samples"`
-	VisibleMissing   int           `json:"visible_missing"`
-	GatewayPeakRSS   int64         `json:"gateway_peak_rss_bytes"`
-	ScriptGzipBytes  int           `json:"script_gzip_bytes,omitempty"`
-	ScriptRawBytes   int           `json:"script_raw_bytes,omitempty"`
-	AllStoredOnce    bool          `json:"all_stored_once"`
+	Machine         string        `json:"machine"`
+	Conns           int           `json:"conns"`
+	PhaseSeconds    float64       `json:"phase_seconds"`
+	Baseline        Phase         `json:"baseline_noop"`
+	Single          Phase         `json:"gateway_single"`
+	Batch           Phase         `json:"gateway_batch"`
+	Ratio           float64       `json:"single_vs_baseline"`
+	Accepted        int64         `json:"accepted_events"`
+	Stored          int64         `json:"stored_events"`
+	StoredRows      int64         `json:"stored_rows"`
+	StoredPerSecond float64       `json:"stored_events_per_second"`
+	CatchUp         time.Duration `json:"catch_up_ns"`
+	VisibleP50      time.Duration `json:"visible_p50_ns"`
+	VisibleP99      time.Duration `json:"visible_p99_ns"`
+	VisibleMax      time.Duration `json:"visible_max_ns"`
+	VisibleSamples  int           `json:"visible_samples"`
+	VisibleMissing  int           `json:"visible_missing"`
+	GatewayPeakRSS  int64         `json:"gateway_peak_rss_bytes"`
+	ScriptGzipBytes int           `json:"script_gzip_bytes,omitempty"`
+	ScriptRawBytes  int           `json:"script_raw_bytes,omitempty"`
+	AllStoredOnce   bool          `json:"all_stored_once"`
 }
 
 func run(c config) error {
@@ -270,6 +273,10 @@ func run(c config) error {
 	res.AllStoredOnce = res.Stored == res.Accepted && res.StoredRows == res.Stored
 	probe.finish(&res)
 	res.GatewayPeakRSS = peakRSS(gw.cmd.Process.Pid)
+	if c.gwLog != "" {
+		_, health, _ := fasthttp.Get(nil, gw.url+"/healthz")
+		defer func() { os.WriteFile(c.gwLog, []byte(gw.log()+"\n/healthz: "+string(health)+"\n"), 0o644) }()
+	}
 	if res.Baseline.RequestsPerSecond > 0 {
 		res.Ratio = res.Single.RequestsPerSecond / res.Baseline.RequestsPerSecond
 	}
@@ -384,7 +391,7 @@ func (p *prober) send() {
 			return
 		case <-t.C:
 		}
-		id := fmt.Sprintf("%s-0000-4000-8000-%012x", p.prefix+"abcd", p.seq.Add(1))
+		id := fmt.Sprintf("%s-0000-4000-8000-%012x", p.prefix, p.seq.Add(1))
 		now := time.Now().UnixMilli()
 		body := fmt.Sprintf(`{"site":"bench-probe","uid":"%032x","sid":"probe","sent_at":%d,"events":[{"id":"%s","type":"page_view","ts":%d,"url":"https://probe.example/"}]}`, 1, now, id, now)
 		code, err := p.post(body)
@@ -500,4 +507,3 @@ func report(w io.Writer, r *Results, c config) {
 		fmt.Fprintf(w, "site script: not built (%s missing: run `make bundle`)\n", c.script)
 	}
 }
-

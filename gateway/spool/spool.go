@@ -175,6 +175,7 @@ type storeFailure struct {
 type counters struct {
 	written, writtenRows  atomic.Int64 // records and events made durable
 	fsyncs                atomic.Int64
+	commitNanos           atomic.Int64 // time spent writing and fsyncing groups
 	full                  atomic.Int64 // writes refused: queue full
 	writeErrors           atomic.Int64 // writes refused: disk errors
 	stored, batches       atomic.Int64 // events and batches confirmed by the store
@@ -423,7 +424,9 @@ func (s *Spool) commitLoop() {
 			s.group = &group{done: make(chan struct{})}
 			s.mu.Unlock()
 
+			t0 := time.Now()
 			err := s.commit(buf)
+			s.stats.commitNanos.Add(int64(time.Since(t0)))
 
 			s.mu.Lock()
 			if err != nil {
@@ -558,11 +561,13 @@ type Stats struct {
 	MaxBytes      int64   `json:"max_bytes"`
 	Segments      int     `json:"segments"`
 
-	WrittenEvents  int64 `json:"written_events"` // made durable since start
-	Fsyncs         int64 `json:"fsyncs"`
-	StoredEvents   int64 `json:"stored_events"` // confirmed by the store since start
-	Batches        int64 `json:"batches"`
-	ReplayedEvents int64 `json:"replayed_events"` // found in the queue at start
+	WrittenEvents int64 `json:"written_events"` // made durable since start
+	Fsyncs        int64 `json:"fsyncs"`
+	// CommitMillis is the mean time of one group's write and fsync.
+	CommitMillis   float64 `json:"commit_ms"`
+	StoredEvents   int64   `json:"stored_events"` // confirmed by the store since start
+	Batches        int64   `json:"batches"`
+	ReplayedEvents int64   `json:"replayed_events"` // found in the queue at start
 
 	RefusedFull    int64 `json:"refused_full"`    // writes answered 503: queue full
 	RefusedDisk    int64 `json:"refused_disk"`    // writes answered 503: disk error
@@ -588,6 +593,9 @@ func (s *Spool) Stats() Stats {
 	}
 	st.WrittenEvents = s.stats.writtenRows.Load()
 	st.Fsyncs = s.stats.fsyncs.Load()
+	if st.Fsyncs > 0 {
+		st.CommitMillis = float64(s.stats.commitNanos.Load()) / float64(st.Fsyncs) / 1e6
+	}
 	st.StoredEvents = s.stats.stored.Load()
 	st.Batches = s.stats.batches.Load()
 	st.ReplayedEvents = s.stats.replayedRows.Load()
