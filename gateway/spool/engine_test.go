@@ -22,7 +22,7 @@ import (
 func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
 
 func options() spool.Options {
-	return spool.Options{Table: "events_raw", Columns: ingest.Columns, BatchRows: 300,
+	return spool.Options{Table: "events_raw", Columns: ingest.Columns, BatchRows: 300, SegmentBytes: 1 << 20,
 		BatchWait: 20 * time.Millisecond, RetryMin: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 }
@@ -90,6 +90,7 @@ func TestReplayingTheSameSegmentsTwiceStoresNothingTwice(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "spool")
 	opts := options()
 	opts.SegmentBytes = 256 << 10 // several segments
+	opts.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	st.SetDown(true)
 	s, err := spool.Open(dir, st, opts)
 	if err != nil {

@@ -92,7 +92,7 @@ func (m *memStore) stored() int {
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func testOptions() Options {
-	return Options{Table: "t", Columns: []string{"a"}, BatchWait: 10 * time.Millisecond,
+	return Options{Table: "t", Columns: []string{"a"}, BatchWait: 10 * time.Millisecond, SegmentBytes: 256 << 10,
 		RetryMin: 5 * time.Millisecond, RetryMax: 20 * time.Millisecond, Log: quiet()}
 }
 
@@ -290,9 +290,16 @@ func TestDamagedRecordsAreSkippedAndCounted(t *testing.T) {
 	// Flip a byte in record 10's payload: that record is lost, the rest is read.
 	data[10*recLen+headerSize+2] ^= 0xff
 	delete(want, "line-10\n")
-	// A torn tail: a record header and half its payload, as a crash leaves it.
+	// A torn tail: a record header and half its payload, as a crash leaves
+	// it, right after the last record (the file may go on with zeros: the
+	// queue fills segments with zeros before use).
+	end := 10*recLen + 20*(recLen+1)
 	h := header([]byte("torn-record-payload\n"), 1, time.Now().UnixMilli())
-	data = append(append(data, h[:]...), "torn-rec"...)
+	torn := append(h[:], "torn-rec"...)
+	if len(data) < end+len(torn) {
+		data = append(data, make([]byte, end+len(torn)-len(data))...)
+	}
+	copy(data[end:], torn)
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -320,5 +327,37 @@ func TestTwoGatewaysCannotShareAQueue(t *testing.T) {
 	open(t, dir, newMemStore(), testOptions())
 	if _, err := Open(dir, newMemStore(), testOptions()); err == nil || !strings.Contains(err.Error(), "in use") {
 		t.Fatalf("second Open: %v", err)
+	}
+}
+
+// Segments are zero-filled before use; after a restart the zeros are
+// neither data nor damage.
+func TestZeroFilledSegmentsReplayExactly(t *testing.T) {
+	dir := t.TempDir()
+	st := newMemStore()
+	st.fail.Store(true)
+	s := open(t, dir, st, testOptions())
+	waitFor(t, "the spare segment", func() bool { return len(s.prepared) == 1 })
+	want := writeLines(t, s, "z", 20, 1)
+	s.Close(expired())
+	ids, _ := segmentIDs(dir)
+	fi, err := os.Stat(filepath.Join(dir, fmt.Sprintf("%020d.seg", ids[0])))
+	if err != nil || fi.Size() != testOptions().SegmentBytes {
+		t.Fatalf("segment %v: size %d, want it zero-filled to %d", err, fi.Size(), testOptions().SegmentBytes)
+	}
+	st.fail.Store(false)
+	s2 := open(t, dir, st, testOptions())
+	stats := s2.Stats()
+	var size int64
+	for l := range want {
+		size += int64(headerSize + len(l))
+	}
+	if stats.ReplayedEvents != 20 || stats.BacklogBytes != size {
+		t.Fatalf("replaying %d events, %d bytes; want 20 and %d", stats.ReplayedEvents, stats.BacklogBytes, size)
+	}
+	waitFor(t, "the replay", func() bool { return s2.Stats().BacklogEvents == 0 })
+	st.check(t, want)
+	if stats := s2.Stats(); stats.SkippedRecords != 0 {
+		t.Fatalf("skipped %d stretches of zeros as damage", stats.SkippedRecords)
 	}
 }

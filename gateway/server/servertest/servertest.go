@@ -60,7 +60,7 @@ func StartWith(t testing.TB, o Options) *Gateway {
 		o.BatchWait = 20 * time.Millisecond
 	}
 	q, err := spool.Open(filepath.Join(t.TempDir(), "spool"), faulty, spool.Options{
-		MaxBytes: o.QueueBytes, Table: "events_raw", Columns: ingest.Columns,
+		MaxBytes: o.QueueBytes, SegmentBytes: 1 << 20, Table: "events_raw", Columns: ingest.Columns,
 		BatchWait: o.BatchWait, RetryMin: 10 * time.Millisecond, RetryMax: 100 * time.Millisecond,
 		Log: log,
 	})
