@@ -157,13 +157,16 @@ func (ch *child) stop() {
 }
 
 // peakRSS is the process's high-water resident set (VmHWM), in bytes.
-func peakRSS(pid int) int64 {
+func peakRSS(pid int) int64 { return procStatus(pid, "VmHWM:") }
+
+// procStatus reads one "kB" field of /proc/PID/status, in bytes.
+func procStatus(pid int, field string) int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(line, field); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			return kb << 10
 		}
@@ -173,27 +176,30 @@ func peakRSS(pid int) int64 {
 
 // Results is what one run reports.
 type Results struct {
-	Machine         string        `json:"machine"`
-	Conns           int           `json:"conns"`
-	PhaseSeconds    float64       `json:"phase_seconds"`
-	Baseline        Phase         `json:"baseline_noop"`
-	Single          Phase         `json:"gateway_single"`
-	Batch           Phase         `json:"gateway_batch"`
-	Ratio           float64       `json:"single_vs_baseline"`
-	Accepted        int64         `json:"accepted_events"`
-	Stored          int64         `json:"stored_events"`
-	StoredRows      int64         `json:"stored_rows"`
-	StoredPerSecond float64       `json:"stored_events_per_second"`
-	CatchUp         time.Duration `json:"catch_up_ns"`
-	VisibleP50      time.Duration `json:"visible_p50_ns"`
-	VisibleP99      time.Duration `json:"visible_p99_ns"`
-	VisibleMax      time.Duration `json:"visible_max_ns"`
-	VisibleSamples  int           `json:"visible_samples"`
-	VisibleMissing  int           `json:"visible_missing"`
-	GatewayPeakRSS  int64         `json:"gateway_peak_rss_bytes"`
-	ScriptGzipBytes int           `json:"script_gzip_bytes,omitempty"`
-	ScriptRawBytes  int           `json:"script_raw_bytes,omitempty"`
-	AllStoredOnce   bool          `json:"all_stored_once"`
+	Machine          string        `json:"machine"`
+	Conns            int           `json:"conns"`
+	PhaseSeconds     float64       `json:"phase_seconds"`
+	Baseline         Phase         `json:"baseline_noop"`
+	Single           Phase         `json:"gateway_single"`
+	Batch            Phase         `json:"gateway_batch"`
+	Ratio            float64       `json:"single_vs_baseline"`
+	Accepted         int64         `json:"accepted_events"`
+	Stored           int64         `json:"stored_events"`
+	StoredRows       int64         `json:"stored_rows"`
+	StoredPerSecond  float64       `json:"stored_events_per_second"`
+	CatchUp          time.Duration `json:"catch_up_ns"`
+	VisibleP50       time.Duration `json:"visible_p50_ns"`
+	VisibleP99       time.Duration `json:"visible_p99_ns"`
+	VisibleMax       time.Duration `json:"visible_max_ns"`
+	VisibleSamples   int           `json:"visible_samples"`
+	VisibleMissing   int           `json:"visible_missing"`
+	GatewayPeakRSS   int64         `json:"gateway_peak_rss_bytes"`      // VmHWM at the end, counting queries
+	LoadPeakRSS      int64         `json:"gateway_load_peak_rss_bytes"` // highest VmRSS sampled while ingesting
+	VisibleSingleP99 time.Duration `json:"visible_single_p99_ns"`
+	VisibleBatchP99  time.Duration `json:"visible_batch_p99_ns"`
+	ScriptGzipBytes  int           `json:"script_gzip_bytes,omitempty"`
+	ScriptRawBytes   int           `json:"script_raw_bytes,omitempty"`
+	AllStoredOnce    bool          `json:"all_stored_once"`
 }
 
 func run(c config) error {
@@ -240,33 +246,34 @@ func run(c config) error {
 	}
 	api := &apiClient{url: gw.url, token: token}
 	probe := newProber(gw.url, api)
+	rss := sampleRSS(gw.cmd.Process.Pid)
 	start := time.Now()
 	probe.start()
 
 	fmt.Fprintf(os.Stderr, "gateway: single events, %d connections, %s\n", c.conns, c.duration)
+	probe.phase.Store(1)
 	res.Single = loadPhase(gw.url, c, 1, "single", gw)
 	fmt.Fprintf(os.Stderr, "gateway: batches of %d events, %d connections, %s\n", c.batch, c.conns, c.duration)
+	probe.phase.Store(2)
 	res.Batch = loadPhase(gw.url, c, c.batch, "batch", gw)
 	probe.stop()
 	res.Accepted = res.Single.AcceptedEvents + res.Batch.AcceptedEvents
 
-	// 3. Wait until ClickHouse holds every accepted event.
+	// 3. Wait until the queue is empty (the gateway's /healthz says so),
+	// then count in SQL what ClickHouse holds.
 	fmt.Fprintf(os.Stderr, "waiting until all %d accepted events are stored\n", res.Accepted)
 	deadline := time.Now().Add(c.drainWait)
-	for {
-		n, rows, err := api.counts()
-		if err == nil {
-			res.Stored, res.StoredRows = n, rows
-			if n >= res.Accepted {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
+	for time.Now().Before(deadline) {
+		if q, err := queueState(gw.url); err == nil && q.BacklogEvents == 0 {
 			break
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
 	storedAt := time.Now()
+	res.LoadPeakRSS = rss.stop()
+	if n, rows, err := api.counts(); err == nil {
+		res.Stored, res.StoredRows = n, rows
+	}
 	loadEnd := start.Add(2 * c.duration)
 	res.CatchUp = max(0, storedAt.Sub(loadEnd))
 	res.StoredPerSecond = float64(res.Stored) / storedAt.Sub(start).Seconds()
@@ -363,15 +370,17 @@ type prober struct {
 	quit     chan struct{}
 	wg       sync.WaitGroup
 	mu       sync.Mutex
-	pending  map[string]time.Time // probe id → when its 202 came
+	pending  map[string]probeSent // probe id → when its 202 came, in which phase
 	latency  []time.Duration
+	byPhase  map[int32][]time.Duration
+	phase    atomic.Int32
 	seq      atomic.Int64
 	prefix   string
 	finished chan struct{}
 }
 
 func newProber(url string, api *apiClient) *prober {
-	return &prober{url: url, api: api, quit: make(chan struct{}), pending: map[string]time.Time{},
+	return &prober{url: url, api: api, quit: make(chan struct{}), pending: map[string]probeSent{}, byPhase: map[int32][]time.Duration{},
 		prefix: randomHex(4), finished: make(chan struct{})}
 }
 
@@ -397,7 +406,7 @@ func (p *prober) send() {
 		code, err := p.post(body)
 		if err == nil && code == fasthttp.StatusAccepted {
 			p.mu.Lock()
-			p.pending[id] = time.Now()
+			p.pending[id] = probeSent{at: time.Now(), phase: p.phase.Load()}
 			p.mu.Unlock()
 		}
 	}
@@ -422,7 +431,7 @@ func (p *prober) poll() {
 		select {
 		case <-p.quit:
 			return
-		case <-time.After(20 * time.Millisecond):
+		case <-time.After(50 * time.Millisecond):
 		}
 		p.check()
 	}
@@ -445,8 +454,9 @@ func (p *prober) check() {
 	seen := time.Now()
 	p.mu.Lock()
 	for _, id := range strings.Fields(out) {
-		if t, ok := p.pending[id]; ok {
-			p.latency = append(p.latency, seen.Sub(t))
+		if sent, ok := p.pending[id]; ok {
+			p.latency = append(p.latency, seen.Sub(sent.at))
+			p.byPhase[sent.phase] = append(p.byPhase[sent.phase], seen.Sub(sent.at))
 			delete(p.pending, id)
 		}
 	}
@@ -472,7 +482,56 @@ func (p *prober) finish(r *Results) {
 	defer p.mu.Unlock()
 	r.VisibleSamples, r.VisibleMissing = len(p.latency), len(p.pending)
 	r.VisibleP50, r.VisibleP99, r.VisibleMax = percentile(p.latency, 50), percentile(p.latency, 99), percentile(p.latency, 100)
+	r.VisibleSingleP99, r.VisibleBatchP99 = percentile(p.byPhase[1], 99), percentile(p.byPhase[2], 99)
 }
+
+type probeSent struct {
+	at    time.Time
+	phase int32
+}
+
+// queueState is the queue part of the gateway's /healthz.
+func queueState(url string) (struct {
+	BacklogEvents int64 `json:"backlog_events"`
+}, error) {
+	var h struct {
+		Queue struct {
+			BacklogEvents int64 `json:"backlog_events"`
+		} `json:"queue"`
+	}
+	_, body, err := fasthttp.GetTimeout(nil, url+"/healthz", 5*time.Second)
+	if err == nil {
+		err = json.Unmarshal(body, &h)
+	}
+	return h.Queue, err
+}
+
+// rssSampler records the highest VmRSS of a process, every 50 ms.
+type rssSampler struct {
+	quit chan struct{}
+	peak atomic.Int64
+	done chan struct{}
+}
+
+func sampleRSS(pid int) *rssSampler {
+	r := &rssSampler{quit: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		for {
+			if v := procStatus(pid, "VmRSS:"); v > r.peak.Load() {
+				r.peak.Store(v)
+			}
+			select {
+			case <-r.quit:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}()
+	return r
+}
+
+func (r *rssSampler) stop() int64 { close(r.quit); <-r.done; return r.peak.Load() }
 
 func randomHex(n int) string {
 	return fmt.Sprintf("%0*x", 2*n, time.Now().UnixNano()&(1<<(8*n)-1))
@@ -500,7 +559,9 @@ func report(w io.Writer, r *Results, c config) {
 	if r.VisibleMissing > 0 {
 		fmt.Fprintf(w, "  %d probes never became visible\n", r.VisibleMissing)
 	}
-	fmt.Fprintf(w, "gateway peak RSS (VmHWM, embedded engine):      %s  (target < 400 MB)\n", mb(r.GatewayPeakRSS))
+	fmt.Fprintf(w, "  by phase: p99 %s while single events, %s while batches\n", ms(r.VisibleSingleP99), ms(r.VisibleBatchP99))
+	fmt.Fprintf(w, "gateway peak RSS while ingesting (VmRSS):       %s  (target < 400 MB; libchdb.so's code is ~190 MB of it)\n", mb(r.LoadPeakRSS))
+	fmt.Fprintf(w, "gateway peak RSS incl. the counting queries:    %s  (VmHWM)\n", mb(r.GatewayPeakRSS))
 	if r.ScriptGzipBytes > 0 {
 		fmt.Fprintf(w, "site script calltrail.js:                       %d bytes, %d gzipped\n", r.ScriptRawBytes, r.ScriptGzipBytes)
 	} else {
