@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -24,6 +28,37 @@ type Phase struct {
 	EventsPerSecond   float64       `json:"accepted_events_per_second"`
 	P50               time.Duration `json:"p50_ns"`
 	P99               time.Duration `json:"p99_ns"`
+	// CPU time per request of the server process (all its threads: for the
+	// gateway that includes ClickHouse storing the events) and of the load
+	// generator: unlike requests/s, these do not depend on what else the
+	// machine is running.
+	ServerCPUPerRequest    time.Duration `json:"server_cpu_per_request_ns"`
+	GeneratorCPUPerRequest time.Duration `json:"generator_cpu_per_request_ns"`
+}
+
+// processCPU is the user+system CPU time a process has used so far.
+func processCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name (which is in parentheses).
+	fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(fields) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / clockTicks
+}
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat's times: 100 on Linux.
+const clockTicks = 100
+
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 var userAgents = []string{
@@ -38,7 +73,8 @@ var runID = uint32(time.Now().UnixNano())
 
 // loadPhase drives url with c.conns connections for c.duration (or
 // c.maxReqs requests), each request carrying perReq events.
-func loadPhase(url string, c config, perReq int, tag string, gw *child) Phase {
+func loadPhase(url string, c config, perReq int, tag string, server *child) Phase {
+	serverCPU0, selfCPU0 := processCPU(server.cmd.Process.Pid), selfCPU()
 	addr := strings.TrimPrefix(url, "http://")
 	client := &fasthttp.HostClient{Addr: addr, MaxConns: c.conns, ReadTimeout: 15 * time.Second,
 		WriteTimeout: 15 * time.Second, MaxIdleConnDuration: time.Minute}
@@ -110,6 +146,10 @@ func loadPhase(url string, c config, perReq int, tag string, gw *child) Phase {
 	if len(lat) > 0 {
 		p.P50 = time.Duration(lat[len(lat)*50/100]) * time.Microsecond
 		p.P99 = time.Duration(lat[min(len(lat)-1, len(lat)*99/100)]) * time.Microsecond
+	}
+	if p.Requests > 0 {
+		p.ServerCPUPerRequest = (processCPU(server.cmd.Process.Pid) - serverCPU0) / time.Duration(p.Requests)
+		p.GeneratorCPUPerRequest = (selfCPU() - selfCPU0) / time.Duration(p.Requests)
 	}
 	p.RequestsPerSecond = float64(p.Requests) / elapsed.Seconds()
 	p.EventsPerSecond = float64(p.AcceptedEvents) / elapsed.Seconds()

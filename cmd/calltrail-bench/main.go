@@ -50,7 +50,7 @@ func main() {
 	flag.StringVar(&c.gateway, "gateway", "bin/calltrail", "the calltrail binary to measure")
 	flag.DurationVar(&c.duration, "duration", 10*time.Second, "length of each load phase")
 	flag.IntVar(&c.conns, "conns", 128, "concurrent connections of the load generator")
-	flag.IntVar(&c.batch, "batch", 20, "events per request in the batch phase")
+	flag.IntVar(&c.batch, "batch", 20, "events per request in the batch phase (0: no batch phase)")
 	flag.Int64Var(&c.maxReqs, "max-requests", 5_000_000, "most requests in one phase")
 	flag.StringVar(&c.script, "script", "gateway/assets/dist/calltrail.js", "the site script, to report its gzipped size")
 	flag.BoolVar(&c.keep, "keep", false, "keep the gateway's data folder")
@@ -219,7 +219,7 @@ func run(c config) error {
 	if err != nil {
 		return err
 	}
-	res.Baseline = loadPhase(noop.url, c, 1, "noop", nil)
+	res.Baseline = loadPhase(noop.url, c, 1, "noop", noop)
 	noop.stop()
 
 	// 2. The gateway on the embedded store.
@@ -253,9 +253,11 @@ func run(c config) error {
 	fmt.Fprintf(os.Stderr, "gateway: single events, %d connections, %s\n", c.conns, c.duration)
 	probe.phase.Store(1)
 	res.Single = loadPhase(gw.url, c, 1, "single", gw)
-	fmt.Fprintf(os.Stderr, "gateway: batches of %d events, %d connections, %s\n", c.batch, c.conns, c.duration)
-	probe.phase.Store(2)
-	res.Batch = loadPhase(gw.url, c, c.batch, "batch", gw)
+	if c.batch > 0 {
+		fmt.Fprintf(os.Stderr, "gateway: batches of %d events, %d connections, %s\n", c.batch, c.conns, c.duration)
+		probe.phase.Store(2)
+		res.Batch = loadPhase(gw.url, c, c.batch, "batch", gw)
+	}
 	probe.stop()
 	res.Accepted = res.Single.AcceptedEvents + res.Batch.AcceptedEvents
 
@@ -431,7 +433,7 @@ func (p *prober) poll() {
 		select {
 		case <-p.quit:
 			return
-		case <-time.After(50 * time.Millisecond):
+		case <-time.After(100 * time.Millisecond):
 		}
 		p.check()
 	}
@@ -540,17 +542,23 @@ func randomHex(n int) string {
 func report(w io.Writer, r *Results, c config) {
 	mb := func(b int64) string { return fmt.Sprintf("%.0f MB", float64(b)/1e6) }
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/1e6) }
+	us := func(d time.Duration) string { return fmt.Sprintf("%.1f µs", float64(d)/1e3) }
 	fmt.Fprintf(w, "\nCallTrail ingestion benchmark — %s, %d connections, %s per phase, loopback\n\n", r.Machine, r.Conns, c.duration)
-	fmt.Fprintf(w, "%-34s %12s %14s %10s %10s %8s\n", "phase", "requests/s", "events/s", "p50", "p99", "non-2xx")
+	fmt.Fprintf(w, "%-34s %12s %14s %10s %10s %8s %14s %12s\n", "phase", "requests/s", "events/s", "p50", "p99", "non-2xx", "server CPU/req", "client CPU/req")
 	for _, p := range []struct {
 		name string
 		ph   Phase
 	}{{"baseline: no-op Fiber handler", r.Baseline}, {"gateway: single-event requests", r.Single},
 		{fmt.Sprintf("gateway: %d-event batches", c.batch), r.Batch}} {
-		fmt.Fprintf(w, "%-34s %12.0f %14.0f %10s %10s %8d\n", p.name, p.ph.RequestsPerSecond, p.ph.EventsPerSecond,
-			ms(p.ph.P50), ms(p.ph.P99), p.ph.Failed)
+		fmt.Fprintf(w, "%-34s %12.0f %14.0f %10s %10s %8d %14s %12s\n", p.name, p.ph.RequestsPerSecond, p.ph.EventsPerSecond,
+			ms(p.ph.P50), ms(p.ph.P99), p.ph.Failed, us(p.ph.ServerCPUPerRequest), us(p.ph.GeneratorCPUPerRequest))
 	}
 	fmt.Fprintf(w, "\nsingle-event requests/s vs the no-op baseline:  %.0f%%  (target ≥ 50%%)\n", 100*r.Ratio)
+	if b, g := r.Baseline, r.Single; g.ServerCPUPerRequest > 0 {
+		fmt.Fprintf(w, "  CPU per request, server + generator: no-op %s, gateway %s: on an idle machine the gateway can reach ~%.0f%% of the baseline\n",
+			us(b.ServerCPUPerRequest+b.GeneratorCPUPerRequest), us(g.ServerCPUPerRequest+g.GeneratorCPUPerRequest),
+			100*float64(b.ServerCPUPerRequest+b.GeneratorCPUPerRequest)/float64(g.ServerCPUPerRequest+g.GeneratorCPUPerRequest))
+	}
 	fmt.Fprintf(w, "accepted events (both phases):                  %d\n", r.Accepted)
 	fmt.Fprintf(w, "stored in ClickHouse (distinct / rows):         %d / %d  %s\n", r.Stored, r.StoredRows, map[bool]string{true: "— every accepted event stored once", false: "— MISMATCH"}[r.AllStoredOnce])
 	fmt.Fprintf(w, "stored events/s (load start → all stored):      %.0f   (catch-up after the load: %s)\n", r.StoredPerSecond, r.CatchUp.Round(time.Millisecond))
