@@ -1,5 +1,5 @@
 // Command calltrail is CallTrail's one binary: the gateway (serve) and the
-// tools around it (migrate, sql, version).
+// tools around it: migrate, sql, channels, import, explain, demo, version.
 package main
 
 import (
@@ -13,6 +13,10 @@ Usage:
   calltrail serve    [--listen ADDR] [--data DIR] [--api-token TOKEN]   start the gateway
   calltrail migrate  [--data DIR]                                        apply the SQL migrations and exit
   calltrail sql      [--url URL] [--token TOKEN] [--format F] "SELECT …"  run read-only SQL on a running gateway
+  calltrail channels default|check FILE|apply FILE                       the marketing channel sheet (docs/channels.md)
+  calltrail import   tasks FILE.csv                                      load a Salesforce Task export (docs/calls.md)
+  calltrail explain  TASK_ID                                             why a call was or was not merged
+  calltrail demo seed [--visitors N] [--days D]                          fill a running gateway with a month of demo data
   calltrail version                                                      print the version
 
 Run "calltrail COMMAND -h" for a command's flags. Settings can also come from
@@ -29,10 +33,14 @@ func main() {
 		os.Exit(2)
 	}
 	commands := map[string]func([]string) error{
-		"serve":   serve,
-		"migrate": migrate,
-		"sql":     sqlCommand,
-		"version": func([]string) error { fmt.Println("calltrail", version); return nil },
+		"serve":    serve,
+		"migrate":  migrate,
+		"sql":      sqlCommand,
+		"channels": channelsCommand,
+		"demo":     demoCommand,
+		"import":   importCommand,
+		"explain":  explainCommand,
+		"version":  func([]string) error { fmt.Println("calltrail", version); return nil },
 	}
 	cmd, ok := commands[os.Args[1]]
 	if !ok {

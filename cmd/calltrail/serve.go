@@ -18,7 +18,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/calltrail/calltrail/gateway/channels"
 	"github.com/calltrail/calltrail/gateway/ingest"
+	"github.com/calltrail/calltrail/gateway/schema"
 	"github.com/calltrail/calltrail/gateway/server"
 	"github.com/calltrail/calltrail/gateway/spool"
 	"github.com/calltrail/calltrail/gateway/store"
@@ -26,12 +28,13 @@ import (
 
 // storeFlags are the flags every command that opens the store shares.
 type storeFlags struct {
-	data, clickhouse string
+	data, clickhouse, channels string
 }
 
 func (f *storeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.data, "data", env("CALLTRAIL_DATA", "./data"), "data folder: the embedded store and the spool (env CALLTRAIL_DATA)")
 	fs.StringVar(&f.clickhouse, "clickhouse", env("CALLTRAIL_CLICKHOUSE", ""), "ClickHouse server DSN instead of the embedded store (env CALLTRAIL_CLICKHOUSE)")
+	fs.StringVar(&f.channels, "channels", env("CALLTRAIL_CHANNELS", ""), "channel sheet (CSV) to put in force at start; default: keep the sheet in force, or the built-in one (env CALLTRAIL_CHANNELS)")
 }
 
 // open opens and migrates the store.
@@ -43,12 +46,7 @@ func (f *storeFlags) open(ctx context.Context, log *slog.Logger) (store.Store, e
 	if err != nil {
 		return nil, err
 	}
-	ms, err := store.Migrations()
-	if err != nil {
-		s.Close()
-		return nil, err
-	}
-	applied, err := store.Migrate(ctx, s, ms)
+	applied, err := schema.Migrate(ctx, s)
 	if err != nil {
 		s.Close()
 		return nil, err
@@ -56,7 +54,29 @@ func (f *storeFlags) open(ctx context.Context, log *slog.Logger) (store.Store, e
 	if len(applied) > 0 {
 		log.Info("migrations applied", "migrations", strings.Join(applied, ", "))
 	}
+	if err := f.applyChannels(ctx, s, log); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
+}
+
+// applyChannels puts --channels in force. Without it the sheet in force is
+// kept (the built-in one on a new store; one uploaded through the API
+// survives restarts).
+func (f *storeFlags) applyChannels(ctx context.Context, s store.Store, log *slog.Logger) error {
+	if f.channels == "" {
+		return nil
+	}
+	rules, err := readSheet(f.channels)
+	if err != nil {
+		return err
+	}
+	changed, err := channels.Apply(ctx, s, rules, filepath.Base(f.channels))
+	if changed {
+		log.Info("channel sheet in force", "file", f.channels, "rules", len(rules))
+	}
+	return err
 }
 
 func serve(args []string) error {
@@ -72,6 +92,8 @@ func serve(args []string) error {
 	rateLimit := fs.Int("rate-limit", intEnv("CALLTRAIL_RATE_LIMIT", 0), "requests per second one client IP may make to /v1/events and /v1/p.gif, 429 past it; 0 = off (env CALLTRAIL_RATE_LIMIT)")
 	maxConns := fs.Int("max-conns", server.DefaultMaxConns, "connections served at once")
 	shutdownWait := fs.Duration("shutdown-timeout", 10*time.Second, "on SIGTERM, how long to finish requests and flush the queue into the store; what is left replays at the next start")
+	var cf callFlags
+	cf.register(fs)
 	fs.Parse(args)
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -103,6 +125,10 @@ func serve(args []string) error {
 	}
 	defer st.Close()
 
+	callsConfig, err := cf.setup(ctx, st, log)
+	if err != nil {
+		return err
+	}
 	queue, err := spool.Open(filepath.Join(sf.data, "spool"), st, spool.Options{
 		MaxBytes: int64(queueMax), BatchRows: *batchRows, BatchWait: *batchWait,
 		Table: "events_raw", Columns: ingest.Columns, Format: "TabSeparated", Log: log,
@@ -110,7 +136,7 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(server.Config{Store: st, Events: queue, APIToken: apiToken, Log: log,
+	srv, err := server.New(server.Config{Store: st, Events: queue, APIToken: apiToken, Calls: callsConfig, Log: log,
 		RateLimit: *rateLimit, MaxConns: *maxConns})
 	if err != nil {
 		queue.Close(context.Background())
@@ -127,12 +153,16 @@ func serve(args []string) error {
 
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(os.Stderr, "\nCallTrail is running on %s (embedded store in %s)\n", base, sf.data)
+	fmt.Fprintf(os.Stderr, "  dashboard:   %s/\n", base)
 	fmt.Fprintf(os.Stderr, "  demo site:   %s/demo/\n", base)
 	fmt.Fprintf(os.Stderr, "  site script: <script async src=\"%s/calltrail.js\" data-site=\"SITE\"></script>\n", base)
 	if generated {
 		fmt.Fprintf(os.Stderr, "  API token:   %s   (new; kept in %s)\n\n", apiToken, tokenFile(sf.data))
 	} else {
 		fmt.Fprintf(os.Stderr, "  API token:   in %s or $CALLTRAIL_API_TOKEN\n\n", tokenFile(sf.data))
+	}
+	if out, err := st.Query(ctx, "SELECT count() FROM events_raw", "TSV", nil); err == nil && strings.TrimSpace(string(out)) == "0" {
+		fmt.Fprintf(os.Stderr, "  The store is empty. For a month of demo data, run in another terminal:\n    %s demo seed --url %s\n\n", os.Args[0], base)
 	}
 
 	var serveErr error

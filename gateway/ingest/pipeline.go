@@ -287,15 +287,14 @@ func (p *Pipeline) browser(ua string) browserInfo {
 	return b
 }
 
-// isCrawler catches scripted clients the parser does not call bots. Headless
-// browsers are not flagged: they are how sites are tested, and real people
-// use privacy browsers that look alike.
+// isCrawler catches scripted clients the parser does not call bots (the
+// parser already flags crawlers by name and headless browsers).
 func isCrawler(ua string) bool {
 	if ua == "" {
 		return true
 	}
 	l := strings.ToLower(ua)
-	for _, s := range []string{"bot", "crawl", "spider", "slurp", "curl/", "wget/", "python-", "go-http-client", "java/", "okhttp", "facebookexternalhit", "headlesschrome-bot", "lighthouse", "pingdom", "uptime"} {
+	for _, s := range []string{"bot", "crawl", "spider", "slurp", "curl/", "wget/", "python-", "go-http-client", "java/", "okhttp", "facebookexternalhit", "lighthouse", "pingdom", "uptime"} {
 		if strings.Contains(l, s) {
 			return true
 		}

@@ -16,7 +16,7 @@ import (
 // gateway (decode, pipeline, TSV, durable queue) over loopback; run it with
 // -cpuprofile to see the hot path. `make bench` measures the real thing.
 func BenchmarkPostEvent(b *testing.B) {
-	g := servertest.StartWith(b, servertest.Options{BatchWait: time.Second})
+	g := servertest.StartWithOptions(b, servertest.Options{BatchWait: time.Second, Async: true})
 	client := &fasthttp.HostClient{Addr: strings.TrimPrefix(g.URL, "http://"), MaxConns: 256}
 	var n atomic.Int64
 	b.SetParallelism(32)
@@ -27,7 +27,7 @@ func BenchmarkPostEvent(b *testing.B) {
 		req.Header.SetMethod("POST")
 		req.Header.SetUserAgent("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")
 		for pb.Next() {
-			req.SetBodyString(body(pageView(uuid.NewString())))
+			req.SetBodyString(batch(queuedPageView(uuid.NewString())))
 			if err := client.Do(req, resp); err != nil || resp.StatusCode() != 202 {
 				b.Errorf("POST: %v %d %s", err, resp.StatusCode(), resp.Body())
 				return

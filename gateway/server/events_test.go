@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -14,21 +13,16 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/calltrail/calltrail/gateway/server/servertest"
-	"github.com/calltrail/calltrail/gateway/store/storetest"
 )
 
-func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
-
-const uid = "0123456789abcdef0123456789abcdef"
-
-// body is a POST /v1/events body with the given events.
-func body(events ...map[string]any) string {
+// batch is a POST /v1/events body with the given events.
+func batch(events ...map[string]any) string {
 	b, _ := json.Marshal(map[string]any{"site": "shop.example", "uid": uid, "sid": "s1",
 		"sent_at": time.Now().UnixMilli(), "events": events})
 	return string(b)
 }
 
-func pageView(id string) map[string]any {
+func queuedPageView(id string) map[string]any {
 	return map[string]any{"id": id, "type": "page_view", "ts": time.Now().UnixMilli(),
 		"url": "https://shop.example/landing?utm_source=news&utm_medium=email", "title": "Landing"}
 }
@@ -42,7 +36,7 @@ type answer struct {
 	Error string `json:"error"`
 }
 
-func post(t *testing.T, g *servertest.Gateway, b string) (int, answer, http.Header) {
+func postEvents(t *testing.T, g *servertest.Gateway, b string) (int, answer, http.Header) {
 	t.Helper()
 	resp, err := http.Post(g.URL+"/v1/events", "text/plain", strings.NewReader(b))
 	if err != nil {
@@ -72,7 +66,7 @@ func healthz(t *testing.T, g *servertest.Gateway) (int, map[string]any) {
 func TestEventsGoThroughTheQueueIntoClickHouse(t *testing.T) {
 	g := servertest.Start(t)
 	ids := []string{uuid.NewString(), uuid.NewString(), uuid.NewString()}
-	code, a, _ := post(t, g, body(pageView(ids[0]), pageView(ids[1]), pageView(ids[2])))
+	code, a, _ := postEvents(t, g, batch(queuedPageView(ids[0]), queuedPageView(ids[1]), queuedPageView(ids[2])))
 	if code != http.StatusAccepted || a.Accepted != 3 {
 		t.Fatalf("POST = %d %+v", code, a)
 	}
@@ -90,9 +84,9 @@ func TestEventsGoThroughTheQueueIntoClickHouse(t *testing.T) {
 
 func TestOversizedBodyIs413(t *testing.T) {
 	g := servertest.Start(t)
-	ev := pageView(uuid.NewString())
+	ev := queuedPageView(uuid.NewString())
 	ev["title"] = strings.Repeat("x", 70<<10)
-	code, a, _ := post(t, g, body(ev))
+	code, a, _ := postEvents(t, g, batch(ev))
 	if code != http.StatusRequestEntityTooLarge || !strings.Contains(a.Error, "64 KiB") {
 		t.Fatalf("POST of 70 KiB = %d %+v", code, a)
 	}
@@ -101,16 +95,16 @@ func TestOversizedBodyIs413(t *testing.T) {
 func TestBadEventsAre400WithReasonsAndGoodOnesStored(t *testing.T) {
 	g := servertest.Start(t)
 	good1, good2 := uuid.NewString(), uuid.NewString()
-	long := pageView(uuid.NewString())
+	long := queuedPageView(uuid.NewString())
 	long["url"] = "https://shop.example/" + strings.Repeat("a", 5000)
 	custom := map[string]any{"id": uuid.NewString(), "type": "custom", "ts": time.Now().UnixMilli()}
 	props := map[string]any{"id": uuid.NewString(), "type": "custom", "name": "x", "ts": time.Now().UnixMilli(), "props": []int{1}}
-	code, a, _ := post(t, g, body(
-		pageView(good1),
+	code, a, _ := postEvents(t, g, batch(
+		queuedPageView(good1),
 		map[string]any{"id": "not-a-uuid", "type": "page_view", "ts": 1, "url": "https://a.example/"},
 		map[string]any{"id": uuid.NewString(), "type": "teleport", "ts": time.Now().UnixMilli()},
 		long,
-		pageView(good2),
+		queuedPageView(good2),
 		custom,
 		props,
 		map[string]any{"id": uuid.NewString(), "type": "page_view", "ts": time.Now().UnixMilli(), "url": "javascript:alert(1)"},
@@ -133,18 +127,18 @@ func TestBadEventsAre400WithReasonsAndGoodOnesStored(t *testing.T) {
 
 	// A body that is not an events document at all: 400, never 5xx.
 	for _, b := range []string{"", "[]", "{", `{"events": "x"}`, `{"site":"a","uid":"` + uid + `","sid":"s","events":[]}`, "\x00\xff"} {
-		if code, a, _ := post(t, g, b); code != http.StatusBadRequest || (a.Error == "" && len(a.Rejected) == 0) {
+		if code, a, _ := postEvents(t, g, b); code != http.StatusBadRequest || (a.Error == "" && len(a.Rejected) == 0) {
 			t.Errorf("POST %q = %d %+v, want 400 with a reason", b, code, a)
 		}
 	}
 }
 
 func TestRateLimitIs429(t *testing.T) {
-	g := servertest.StartWith(t, servertest.Options{RateLimit: 5})
+	g := servertest.StartWithOptions(t, servertest.Options{RateLimit: 5})
 	var limited, accepted int
 	var retryAfter string
 	for i := 0; i < 12; i++ {
-		code, _, h := post(t, g, body(pageView(uuid.NewString())))
+		code, _, h := postEvents(t, g, batch(queuedPageView(uuid.NewString())))
 		switch code {
 		case http.StatusTooManyRequests:
 			limited++
@@ -178,7 +172,7 @@ func TestRateLimitIs429(t *testing.T) {
 // the queue is full it answers 503 with Retry-After; when ClickHouse is
 // back every accepted event is stored, once.
 func TestStoreOutageQueuesThenCatchesUpAndQueueFullIs503(t *testing.T) {
-	g := servertest.StartWith(t, servertest.Options{QueueBytes: 512 << 10})
+	g := servertest.StartWithOptions(t, servertest.Options{QueueBytes: 512 << 10, Async: true})
 	g.Faulty.SetDown(true)
 
 	var mu sync.Mutex
@@ -193,9 +187,9 @@ func TestStoreOutageQueuesThenCatchesUpAndQueueFullIs503(t *testing.T) {
 			for i := 0; i < 200; i++ {
 				ids := make([]map[string]any, 10)
 				for j := range ids {
-					ids[j] = pageView(uuid.NewString())
+					ids[j] = queuedPageView(uuid.NewString())
 				}
-				code, a, h := post(t, g, body(ids...))
+				code, a, h := postEvents(t, g, batch(ids...))
 				mu.Lock()
 				switch code {
 				case http.StatusAccepted:
@@ -247,7 +241,7 @@ func TestStoreOutageQueuesThenCatchesUpAndQueueFullIs503(t *testing.T) {
 	if code, h := healthz(t, g); code != 200 {
 		t.Fatalf("healthz after catch-up: %d %v", code, h)
 	}
-	if code, _, _ := post(t, g, body(pageView(uuid.NewString()))); code != http.StatusAccepted {
+	if code, _, _ := postEvents(t, g, batch(queuedPageView(uuid.NewString()))); code != http.StatusAccepted {
 		t.Fatalf("POST after catch-up = %d", code)
 	}
 }

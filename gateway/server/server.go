@@ -13,6 +13,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/calltrail/calltrail/gateway/calls"
 	"github.com/calltrail/calltrail/gateway/ingest"
 	"github.com/calltrail/calltrail/gateway/store"
 )
@@ -35,7 +36,8 @@ type HealthReporter interface {
 type Config struct {
 	Store    store.Store
 	Events   EventSink
-	APIToken string // bearer token of the read/admin API
+	APIToken string       // bearer token of the read/admin API
+	Calls    calls.Config // provider webhooks: secrets, visitor id fields
 	Log      *slog.Logger
 	// RateLimit is the most requests per second one client IP may make to
 	// the ingestion endpoints (429 past it); 0 turns the limit off.
@@ -117,9 +119,16 @@ func (s *Server) routes() {
 		a.Post("/v1/events", s.postEvents)
 		a.Get("/v1/p.gif", s.pixel)
 	}
+	s.callRoutes(a)
 
 	api := a.Group("/v1", s.requireToken)
+	s.callAPIRoutes(api)
 	api.Post("/sql", s.postSQL)
+	api.Get("/reports", s.listReports)
+	api.Get("/reports/:name", s.getReport)
+	api.Put("/channels", s.putChannels)
+	api.Get("/channels/default", s.getDefaultChannels)
+	api.Post("/demo/seed", s.postDemoSeed)
 
 	s.demoRoutes()
 }

@@ -73,7 +73,6 @@ func (s *Server) serveScript(c *fiber.Ctx) error {
 // demoRoutes serves the demo site at /demo/: pages that embed the script and
 // show the visitor id a call-tracking script would read.
 func (s *Server) demoRoutes() {
-	s.app.Get("/demo", func(c *fiber.Ctx) error { return c.Redirect("/demo/", fiber.StatusMovedPermanently) })
 	s.app.Use("/demo", filesystem.New(filesystem.Config{
 		Root:   http.FS(assets.Demo()),
 		Index:  "index.html",

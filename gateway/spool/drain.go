@@ -263,6 +263,9 @@ func (d *drainer) confirm() {
 	}
 	s.mu.Lock()
 	s.queued -= b.end - b.start
+	s.confirmedBytes += b.end - b.start
+	close(s.confirmedCh)
+	s.confirmedCh = make(chan struct{})
 	s.mu.Unlock()
 	s.oldest.Store(0)
 	b.start, b.rows, b.data, b.first = b.end, 0, b.data[:0], 0

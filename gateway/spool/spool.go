@@ -55,6 +55,12 @@ type Options struct {
 	// RetryMin and RetryMax bound the backoff between failed inserts.
 	RetryMin, RetryMax time.Duration
 
+	// AckAfterStore makes Write return only once the store has confirmed
+	// the rows, not when they are on disk: a 202 then means "in
+	// ClickHouse". Tests use it so that what they post is readable at
+	// once; it costs every request a batch's wait.
+	AckAfterStore bool
+
 	// Where the rows go: INSERT INTO Table (Columns) FORMAT Format.
 	Table   string
 	Columns []string
@@ -131,6 +137,12 @@ type Spool struct {
 	// and of the one being written).
 	queued   int64
 	writeErr error // the last write or fsync error, until a commit succeeds
+	// committedBytes and confirmedBytes measure the queue as one stream
+	// since Open (what was waiting at Open comes first): a group is stored
+	// once confirmedBytes reaches its end. confirmedCh is closed and
+	// replaced whenever confirmedBytes grows.
+	committedBytes, confirmedBytes int64
+	confirmedCh                    chan struct{}
 
 	// Events accepted and not yet confirmed by the store.
 	backlogRows atomic.Int64
@@ -167,6 +179,7 @@ type segment struct {
 type group struct {
 	done chan struct{}
 	err  error
+	end  int64 // the queue's length once this group is committed (see committedBytes)
 }
 
 type storeFailure struct {
@@ -198,14 +211,15 @@ func Open(dir string, st store.Store, opts Options) (*Spool, error) {
 	}
 	s := &Spool{
 		opts: opts, store: st, dir: dir,
-		group:     &group{done: make(chan struct{})},
-		kick:      make(chan struct{}, 1),
-		drainKick: make(chan struct{}, 1),
-		stopping:  make(chan struct{}),
-		hardStop:  make(chan struct{}),
-		committed: make(chan struct{}),
-		drained:   make(chan struct{}),
-		prepared:  make(chan *os.File, 1),
+		group:       &group{done: make(chan struct{})},
+		confirmedCh: make(chan struct{}),
+		kick:        make(chan struct{}, 1),
+		drainKick:   make(chan struct{}, 1),
+		stopping:    make(chan struct{}),
+		hardStop:    make(chan struct{}),
+		committed:   make(chan struct{}),
+		drained:     make(chan struct{}),
+		prepared:    make(chan *os.File, 1),
 	}
 	if err := s.open(); err != nil {
 		s.closeFiles()
@@ -273,6 +287,7 @@ func (s *Spool) open() error {
 	go s.prepare()
 	s.backlogRows.Store(rows)
 	s.queued = size
+	s.committedBytes = size
 	s.stats.replayedRows.Store(rows)
 	if rows > 0 {
 		s.opts.Log.Info("spool: replaying events accepted before the last stop",
@@ -437,9 +452,26 @@ func (s *Spool) Write(ctx context.Context, rows []byte, n int) error {
 
 	select {
 	case <-g.done:
-		return g.err
+		if g.err != nil || !s.opts.AckAfterStore {
+			return g.err
+		}
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+	for {
+		s.mu.Lock()
+		stored, ch := s.confirmedBytes >= g.end, s.confirmedCh
+		s.mu.Unlock()
+		if stored {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-s.drained:
+			return ErrClosed
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 
@@ -476,6 +508,8 @@ func (s *Spool) commitLoop() {
 				s.writeErr = nil
 				s.wSeg.size += int64(len(buf))
 				s.backlogRows.Add(int64(rows))
+				s.committedBytes += int64(len(buf))
+				g.end = s.committedBytes
 			}
 			if cap(buf) <= maxSpare {
 				s.spare = buf[:0]

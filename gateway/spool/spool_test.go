@@ -361,3 +361,26 @@ func TestZeroFilledSegmentsReplayExactly(t *testing.T) {
 		t.Fatalf("skipped %d stretches of zeros as damage", stats.SkippedRecords)
 	}
 }
+
+// With AckAfterStore a Write returns once the store has the rows.
+func TestAckAfterStoreWaitsForTheStore(t *testing.T) {
+	st := newMemStore()
+	opts := testOptions()
+	opts.AckAfterStore = true
+	s := open(t, t.TempDir(), st, opts)
+	for i := 0; i < 20; i++ {
+		l := fmt.Sprintf("ack-%d\n", i)
+		if err := s.Write(context.Background(), []byte(l), 1); err != nil {
+			t.Fatal(err)
+		}
+		if st.stored() != i+1 {
+			t.Fatalf("Write %d returned with %d lines stored", i, st.stored())
+		}
+	}
+	st.fail.Store(true)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := s.Write(ctx, []byte("down\n"), 1); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Write while the store is down: %v, want it to wait", err)
+	}
+}

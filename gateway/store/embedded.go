@@ -10,13 +10,19 @@ import (
 	"github.com/calltrail/calltrail/gateway/store/chdb"
 )
 
-// Embedded is the store on chDB, in a folder of the local disk. It keeps three
-// connections to the engine so that a slow analyst query never holds up the
-// batch writer: one for writes, one for CallTrail's own reads, and one locked
-// to readonly=1 for analysts' SQL.
+// Embedded is the store on chDB, in a folder of the local disk. It keeps
+// separate connections so that a slow query never holds up the batch writer:
+// one for writes, a few for CallTrail's own reads (a dashboard loads its
+// reports in parallel; a connection runs one statement at a time), and one
+// locked to readonly=1 for analysts' SQL.
 type Embedded struct {
-	write, read, analyst *chdb.Conn
+	write, analyst *chdb.Conn
+	reads          chan *chdb.Conn
+	all            []*chdb.Conn
 }
+
+// readConns is how many of CallTrail's own reads run at once.
+const readConns = 3
 
 // Analysts' statements stop after this long and this much memory, so that one
 // careless query cannot stall the gateway.
@@ -37,36 +43,41 @@ func OpenEmbedded(dir, database string) (*Embedded, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("store: create data dir: %w", err)
 	}
-	e := &Embedded{}
-	var err error
-	for _, c := range []**chdb.Conn{&e.write, &e.read, &e.analyst} {
-		if *c, err = chdb.Open(dir); err != nil {
-			e.Close()
+	e := &Embedded{reads: make(chan *chdb.Conn, readConns)}
+	open := func(stmts ...string) (*chdb.Conn, error) {
+		c, err := chdb.Open(dir)
+		if err != nil {
 			return nil, err
 		}
-	}
-	if _, err := e.write.Query([]byte("CREATE DATABASE IF NOT EXISTS "+database), "", nil); err != nil {
-		e.Close()
-		return nil, fmt.Errorf("store: create database %s: %w", database, err)
-	}
-	setup := map[*chdb.Conn][]string{
-		e.write: {"USE " + database},
-		e.read:  {"USE " + database},
-		// readonly=1 last: after it, this connection can change no setting.
-		e.analyst: {
-			"USE " + database,
-			fmt.Sprintf("SET max_execution_time = %d", analystMaxSeconds),
-			fmt.Sprintf("SET max_memory_usage = %d", analystMaxMemory),
-			"SET readonly = 1",
-		},
-	}
-	for c, stmts := range setup {
+		e.all = append(e.all, c)
 		for _, s := range stmts {
 			if _, err := c.Query([]byte(s), "", nil); err != nil {
-				e.Close()
 				return nil, fmt.Errorf("store: %s: %w", s, err)
 			}
 		}
+		return c, nil
+	}
+	var err error
+	if e.write, err = open("CREATE DATABASE IF NOT EXISTS "+database, "USE "+database); err != nil {
+		e.Close()
+		return nil, err
+	}
+	for range readConns {
+		c, err := open("USE " + database)
+		if err != nil {
+			e.Close()
+			return nil, err
+		}
+		e.reads <- c
+	}
+	// readonly=1 last: after it, this connection can change no setting.
+	e.analyst, err = open("USE "+database,
+		fmt.Sprintf("SET max_execution_time = %d", analystMaxSeconds),
+		fmt.Sprintf("SET max_memory_usage = %d", analystMaxMemory),
+		"SET readonly = 1")
+	if err != nil {
+		e.Close()
+		return nil, err
 	}
 	return e, nil
 }
@@ -77,7 +88,14 @@ func (e *Embedded) Exec(ctx context.Context, query string, params Params) error 
 }
 
 func (e *Embedded) Query(ctx context.Context, query, format string, params Params) ([]byte, error) {
-	return e.run(ctx, e.read, []byte(query), format, params)
+	var c *chdb.Conn
+	select {
+	case c = <-e.reads:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { e.reads <- c }()
+	return e.run(ctx, c, []byte(query), format, params)
 }
 
 func (e *Embedded) QueryReadOnly(ctx context.Context, query, format string) ([]byte, error) {
@@ -114,10 +132,8 @@ func (e *Embedded) run(ctx context.Context, c *chdb.Conn, query []byte, format s
 }
 
 func (e *Embedded) Close() error {
-	for _, c := range []*chdb.Conn{e.write, e.read, e.analyst} {
-		if c != nil {
-			c.Close()
-		}
+	for _, c := range e.all {
+		c.Close()
 	}
 	return nil
 }

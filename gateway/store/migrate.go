@@ -12,15 +12,18 @@ import (
 	calltrailsql "github.com/calltrail/calltrail/sql"
 )
 
-// Migration is one numbered SQL file.
+// Migration is one numbered step of the schema: a SQL file, or, where SQL
+// alone cannot say it (a view generated from data), a Go function.
 type Migration struct {
 	Version int
 	Name    string
 	SQL     string
+	Run     func(ctx context.Context, s Store) error
 }
 
-// Migrations returns the migrations shipped in sql/migrations, in order.
-func Migrations() ([]Migration, error) {
+// SQLMigrations returns the migrations shipped in sql/migrations, in order.
+// gateway/schema adds the Go steps to make the whole schema.
+func SQLMigrations() ([]Migration, error) {
 	return ReadMigrations(calltrailsql.Migrations, "migrations")
 }
 
@@ -81,6 +84,11 @@ func Migrate(ctx context.Context, s Store, ms []Migration) ([]string, error) {
 		for i, stmt := range Statements(m.SQL) {
 			if err := s.Exec(ctx, stmt, nil); err != nil {
 				return applied, fmt.Errorf("migration %s, statement %d: %w", m.Name, i+1, err)
+			}
+		}
+		if m.Run != nil {
+			if err := m.Run(ctx, s); err != nil {
+				return applied, fmt.Errorf("migration %s: %w", m.Name, err)
 			}
 		}
 		err := s.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ({v:UInt32}, {n:String})",

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/calltrail/calltrail/gateway/schema"
 	"github.com/calltrail/calltrail/gateway/store"
 	"github.com/calltrail/calltrail/gateway/store/storetest"
 )
@@ -17,7 +18,7 @@ func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
 func TestMigrateIsIdempotentAndAppliesNewOnesOnce(t *testing.T) {
 	ctx := context.Background()
 	s := storetest.OpenEmpty(t)
-	ms, err := store.Migrations()
+	ms, err := schema.Migrations()
 	if err != nil {
 		t.Fatal(err)
 	}

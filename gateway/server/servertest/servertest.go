@@ -40,15 +40,33 @@ type Options struct {
 	// BatchWait is how long the queue gathers events before an insert
 	// (default 20 ms, so tests see rows quickly; production waits 1 s).
 	BatchWait time.Duration
+	// Configure, when set, changes the gateway's Config last (e.g.
+	// provider secrets).
+	Configure func(*server.Config)
+	// Async answers 202 once events are on disk, as production does. By
+	// default a test gateway answers once they are in ClickHouse
+	// (spool.Options.AckAfterStore), so a test can read what it posted.
+	Async bool
 }
 
 // Start runs a gateway until the test ends, with the production path for
 // events: the durable queue (in t.TempDir()) drained into the store.
-// Batches are sent after 20 ms so tests see rows quickly.
-func Start(t testing.TB) *Gateway { return StartWith(t, Options{}) }
+// Batches are sent after 20 ms, and a 202 waits for ClickHouse (unless
+// Options.Async), so tests read what they posted.
+func Start(t testing.TB) *Gateway {
+	t.Helper()
+	return StartWithOptions(t, Options{})
+}
 
-// StartWith is Start with options.
-func StartWith(t testing.TB, o Options) *Gateway {
+// StartWith is Start with configure applied to the gateway's Config first
+// (e.g. provider secrets).
+func StartWith(t testing.TB, configure func(*server.Config)) *Gateway {
+	t.Helper()
+	return StartWithOptions(t, Options{Configure: configure})
+}
+
+// StartWithOptions is Start with options.
+func StartWithOptions(t testing.TB, o Options) *Gateway {
 	t.Helper()
 	st := storetest.Open(t)
 	faulty := storetest.NewFaulty(st)
@@ -62,12 +80,16 @@ func StartWith(t testing.TB, o Options) *Gateway {
 	q, err := spool.Open(filepath.Join(t.TempDir(), "spool"), faulty, spool.Options{
 		MaxBytes: o.QueueBytes, SegmentBytes: 1 << 20, Table: "events_raw", Columns: ingest.Columns,
 		BatchWait: o.BatchWait, RetryMin: 10 * time.Millisecond, RetryMax: 100 * time.Millisecond,
-		Log: log,
+		AckAfterStore: !o.Async, Log: log,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.Config{Store: st, Events: q, APIToken: Token, Log: log, RateLimit: o.RateLimit})
+	cfg := server.Config{Store: st, Events: q, APIToken: Token, Log: log, RateLimit: o.RateLimit}
+	if o.Configure != nil {
+		o.Configure(&cfg)
+	}
+	srv, err := server.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

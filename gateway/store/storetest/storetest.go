@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/calltrail/calltrail/gateway/schema"
 	"github.com/calltrail/calltrail/gateway/store"
 	"github.com/calltrail/calltrail/gateway/store/chdb"
 )
@@ -44,17 +45,14 @@ func Main(m *testing.M) int {
 	return code
 }
 
-// Open returns an empty, migrated store in a database of its own. The library
+// Open returns an empty, migrated store in a database of its own, with the
+// default channel sheet in force, as `calltrail serve` starts. The library
 // must be installed (`make lib`): a missing engine fails the test, it does
 // not skip it.
 func Open(t testing.TB) *store.Embedded {
 	t.Helper()
 	s := OpenEmpty(t)
-	ms, err := store.Migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := store.Migrate(context.Background(), s, ms); err != nil {
+	if _, err := schema.Migrate(context.Background(), s); err != nil {
 		t.Fatal(err)
 	}
 	return s

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/calltrail/calltrail/gateway/calls"
+	"github.com/calltrail/calltrail/gateway/store"
+)
+
+// callFlags are serve's settings for calls (docs/calls.md).
+type callFlags struct {
+	callrail, ctm, invoca string
+	uidFields, taskType   string
+	window, anchor, early string
+}
+
+func (f *callFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.callrail, "callrail-secret", env("CALLTRAIL_CALLRAIL_SECRET", ""), "CallRail company webhook token(s), comma-separated during a rotation; unset: CallRail webhooks are refused (env CALLTRAIL_CALLRAIL_SECRET)")
+	fs.StringVar(&f.ctm, "ctm-secret", env("CALLTRAIL_CTM_SECRET", ""), "CallTrackingMetrics webhook secret(s), comma-separated; unset: CTM webhooks are refused (env CALLTRAIL_CTM_SECRET)")
+	fs.StringVar(&f.invoca, "invoca-token", env("CALLTRAIL_INVOCA_TOKEN", ""), "Invoca webhook token(s), comma-separated; unset: Invoca webhooks are refused (env CALLTRAIL_INVOCA_TOKEN)")
+	fs.StringVar(&f.uidFields, "call-uid-field", env("CALLTRAIL_CALL_UID_FIELD", ""), "more field names a provider may carry the visitor id under, besides _biz_uid and bizible_id (env CALLTRAIL_CALL_UID_FIELD)")
+	fs.StringVar(&f.taskType, "call-task-type", env("CALLTRAIL_CALL_TASK_TYPE", calls.DefaultTaskType), "Task.Type (touchpoint type and medium) of calls from provider webhooks (env CALLTRAIL_CALL_TASK_TYPE)")
+	fs.StringVar(&f.window, "call-window", env("CALLTRAIL_CALL_WINDOW", "30"), "minutes after the anchor that a call still merges into a session (env CALLTRAIL_CALL_WINDOW)")
+	fs.StringVar(&f.anchor, "call-anchor", env("CALLTRAIL_CALL_ANCHOR", calls.AnchorSessionStart), "what the window counts from: session_start (the source's rule) or last_activity (env CALLTRAIL_CALL_ANCHOR)")
+	fs.StringVar(&f.early, "call-early-tolerance", env("CALLTRAIL_CALL_EARLY_TOLERANCE", "2"), "minutes a call may come before its session's first hit, for clock differences (env CALLTRAIL_CALL_EARLY_TOLERANCE)")
+}
+
+// setup puts the match settings in force (for stored calls too, at once)
+// and returns the webhook configuration.
+func (f *callFlags) setup(ctx context.Context, st store.Store, log *slog.Logger) (calls.Config, error) {
+	minutes := func(name, v string) (uint32, error) {
+		n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 32)
+		if err != nil {
+			return 0, fmt.Errorf("--%s must be a whole number of minutes, got %q", name, v)
+		}
+		return uint32(n), nil
+	}
+	var m calls.MatchSettings
+	var err error
+	if m.WindowMinutes, err = minutes("call-window", f.window); err != nil {
+		return calls.Config{}, err
+	}
+	if m.EarlyToleranceMinutes, err = minutes("call-early-tolerance", f.early); err != nil {
+		return calls.Config{}, err
+	}
+	m.Anchor = strings.TrimSpace(f.anchor)
+	changed, err := calls.SetMatchSettings(ctx, st, m)
+	if err != nil {
+		return calls.Config{}, err
+	}
+	if changed {
+		log.Info("call matching settings in force", "window_minutes", m.WindowMinutes, "anchor", m.Anchor, "early_tolerance_minutes", m.EarlyToleranceMinutes)
+	}
+	cfg := calls.Config{
+		CallRailSecrets: calls.Secrets(f.callrail),
+		CTMSecrets:      calls.Secrets(f.ctm),
+		InvocaTokens:    calls.Secrets(f.invoca),
+		UIDFields:       calls.Secrets(f.uidFields),
+		TaskType:        strings.TrimSpace(f.taskType),
+	}
+	for _, p := range calls.Providers {
+		if !cfg.Configured(p) {
+			log.Info("provider webhooks refused until a secret is set", "provider", p, "flag", "--"+map[string]string{
+				calls.SourceCallRail: "callrail-secret", calls.SourceCTM: "ctm-secret", calls.SourceInvoca: "invoca-token"}[p])
+		}
+	}
+	return cfg, nil
+}
+
+const importUsage = `usage: calltrail import tasks [flags] FILE.csv   (FILE "-" reads stdin)
+
+Loads a Salesforce Data Loader export of Task records (header row of API field
+names: Id, Type, Subject, CreatedDate, bizible2__BizibleId__c, …) into a
+running gateway, in batches. Progress and each rejected row's line and reason
+go to stderr; the counts to stdout. Exit status 1 when rows were rejected.
+`
+
+func importCommand(args []string) error {
+	fs := flag.NewFlagSet("import", flag.ExitOnError)
+	var c client
+	c.register(fs)
+	batch := fs.Int("batch", 5000, "rows per request")
+	fs.Usage = func() { fmt.Fprint(fs.Output(), importUsage); fs.PrintDefaults() }
+	if len(args) == 0 || args[0] != "tasks" {
+		fs.Usage()
+		if len(args) > 0 && args[0] == "opportunities" {
+			return errors.New("importing opportunities is not in this build yet")
+		}
+		return errors.New("what to import: tasks")
+	}
+	fs.Parse(args[1:])
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errors.New("give one CSV file")
+	}
+	if err := c.resolve(); err != nil {
+		return err
+	}
+	name := fs.Arg(0)
+	var in io.Reader = os.Stdin
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		in = f
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	stats, err := calls.ImportCSV(ctx, in, calls.PostTasksHTTP(c.url, c.token, nil), calls.ImportOptions{
+		BatchRows: *batch, Progress: prefixed{os.Stderr, "import: "}, Rejected: prefixed{os.Stderr, "rejected: "},
+	})
+	fmt.Printf("%s: %d rows: %d imported, %d updated, %d rejected\n", name, stats.Rows, stats.Created, stats.Updated, stats.Rejected)
+	if err != nil {
+		return fmt.Errorf("stopped: %w (rows before it are stored; importing the file again is safe)", err)
+	}
+	switch stats.Rejected {
+	case 0:
+		return nil
+	case 1:
+		return errors.New("1 row rejected (the reason is above)")
+	}
+	return fmt.Errorf("%d rows rejected (reasons above)", stats.Rejected)
+}
+
+// prefixed writes each line with a prefix.
+type prefixed struct {
+	w      io.Writer
+	prefix string
+}
+
+func (p prefixed) Write(b []byte) (int, error) {
+	if _, err := io.WriteString(p.w, p.prefix+string(b)); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+func explainCommand(args []string) error {
+	fs := flag.NewFlagSet("explain", flag.ExitOnError)
+	var c client
+	c.register(fs)
+	tz := fs.String("tz", env("TZ", ""), "time zone of the times shown, e.g. Europe/Amsterdam (default UTC)")
+	asJSON := fs.Bool("json", false, "print the gateway's JSON answer")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: calltrail explain [flags] TASK_ID   (e.g. callrail:CAL…, ctm:1234567, or a Task's Id)\n")
+		fs.PrintDefaults()
+	}
+	fs.Parse(args)
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errors.New("give one task_id")
+	}
+	if err := c.resolve(); err != nil {
+		return err
+	}
+	path := "/v1/calls/" + url.PathEscape(fs.Arg(0)) + "/explain"
+	if *tz != "" {
+		path += "?tz=" + url.QueryEscape(*tz)
+	}
+	out, err := c.do(http.MethodGet, path, "", nil)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		_, err = os.Stdout.Write(append(out, '\n'))
+		return err
+	}
+	var e calls.Explanation
+	if err := json.Unmarshal(out, &e); err != nil {
+		return fmt.Errorf("unexpected answer: %w", err)
+	}
+	return e.WriteText(os.Stdout)
+}

@@ -1,0 +1,252 @@
+package calls_test
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/calltrail/calltrail/gateway/store"
+	"github.com/calltrail/calltrail/gateway/store/storetest"
+)
+
+// session is one visit of a test case: its id, and its hits.
+type session struct {
+	sid  string
+	hits []hit
+}
+
+const (
+	site     = "shop"
+	adURL    = "https://shop.example/offer?utm_source=google&utm_medium=cpc&utm_campaign=spring&utm_content=ad-7&utm_term=plumber&gclid=Cj0K"
+	homeURL  = "https://shop.example/"
+	googleUK = "https://www.google.co.uk/"
+)
+
+// matchCase is one call and the visits around it, with the verdict and
+// touchpoint the source document's rules give.
+type matchCase struct {
+	name     string
+	sessions []session
+	rec      func(t *testing.T, uid string) map[string]any
+
+	verdict    string
+	sessionID  string  // the session considered ("" when none)
+	minutes    float64 // minutes_from_session_start, when sessionID != ""
+	touchpoint []string
+}
+
+// touchpoint columns compared: type, source, medium, channel path, campaign,
+// ad content, landing page, session_id.
+const tpColumns = "touchpoint_type, touchpoint_source, medium, marketing_channel_path, ad_campaign_name, ad_content, keyword_text, landing_page, referrer_page, session_id"
+
+func TestVerdictsUnderTheSourceRules(t *testing.T) {
+	ad := func(sid, clock string) session {
+		return session{sid, []hit{page(clock, adURL, "https://www.google.com/")}}
+	}
+	cases := []matchCase{
+		{
+			name:     "source example: ad click 12:17, call 13:05 is not merged",
+			sessions: []session{ad("s1217", "12:17")},
+			rec:      func(t *testing.T, uid string) map[string]any { return callTask(t, "T-1305", "Call", uid, "13:05") },
+			verdict:  "outside_window", sessionID: "s1217", minutes: 48,
+			touchpoint: []string{"Call", "CRM Activity", "Call", "Other", "", "Call from +31 20 555 0101", "", "", "", ""},
+		},
+		{
+			name:     "call 29 minutes after the session start is merged",
+			sessions: []session{ad("s29", "12:00")},
+			rec:      func(t *testing.T, uid string) map[string]any { return callTask(t, "T-29", "Call", uid, "12:29") },
+			verdict:  "merged", sessionID: "s29", minutes: 29,
+			touchpoint: []string{"Call", "Google AdWords", "Call", "Paid Search.Google", "spring", "ad-7", "plumber", "https://shop.example/offer", "https://www.google.com/", "s29"},
+		},
+		{
+			name:     "call exactly 30 minutes after the session start is merged",
+			sessions: []session{ad("s30", "12:00")},
+			rec:      func(t *testing.T, uid string) map[string]any { return callTask(t, "T-30", "Call", uid, "12:30") },
+			verdict:  "merged", sessionID: "s30", minutes: 30,
+			touchpoint: []string{"Call", "Google AdWords", "Call", "Paid Search.Google", "spring", "ad-7", "plumber", "https://shop.example/offer", "https://www.google.com/", "s30"},
+		},
+		{
+			name:     "call 31 minutes after the session start is not merged",
+			sessions: []session{ad("s31", "12:00")},
+			rec:      func(t *testing.T, uid string) map[string]any { return callTask(t, "T-31", "Call", uid, "12:31") },
+			verdict:  "outside_window", sessionID: "s31", minutes: 31,
+			touchpoint: []string{"Call", "CRM Activity", "Call", "Other", "", "Call from +31 20 555 0101", "", "", "", ""},
+		},
+		{
+			name:     "call 1 minute before the first hit is merged (clock skew)",
+			sessions: []session{ad("early1", "12:00")},
+			rec:      func(t *testing.T, uid string) map[string]any { return callTask(t, "T-early1", "Call", uid, "11:59") },
+			verdict:  "merged", sessionID: "early1", minutes: -1,
+			touchpoint: []string{"Call", "Google AdWords", "Call", "Paid Search.Google", "spring", "ad-7", "plumber", "https://shop.example/offer", "https://www.google.com/", "early1"},
+		},
+		{
+			name:       "call 3 minutes before the first hit has no session",
+			sessions:   []session{ad("early3", "12:00")},
+			rec:        func(t *testing.T, uid string) map[string]any { return callTask(t, "T-early3", "Call", uid, "11:57") },
+			verdict:    "no_session",
+			touchpoint: []string{"Call", "CRM Activity", "Call", "Other", "", "Call from +31 20 555 0101", "", "", "", ""},
+		},
+		{
+			name:     "empty Task.Type gives a Web Visit touchpoint, merged",
+			sessions: []session{ad("notype", "12:00")},
+			rec:      func(t *testing.T, uid string) map[string]any { return callTask(t, "T-notype", "", uid, "12:10") },
+			verdict:  "merged", sessionID: "notype", minutes: 10,
+			touchpoint: []string{"Web Visit", "Google AdWords", "Web Visit", "Paid Search.Google", "spring", "ad-7", "plumber", "https://shop.example/offer", "https://www.google.com/", "notype"},
+		},
+		{
+			name:     "empty Task.Type gives a Web Visit touchpoint, not merged",
+			sessions: []session{ad("notype-late", "12:00")},
+			rec:      func(t *testing.T, uid string) map[string]any { return callTask(t, "T-notype-late", "", uid, "14:00") },
+			verdict:  "outside_window", sessionID: "notype-late", minutes: 120,
+			touchpoint: []string{"Web Visit", "CRM Activity", "Web Visit", "Other", "", "Call from +31 20 555 0101", "", "", "", ""},
+		},
+		{
+			name: "Task.Type Phone Call: type and medium from the Task, the rest from an organic session",
+			sessions: []session{{"organic", []hit{
+				page("09:00", "https://shop.example/pricing#plans", googleUK),
+				page("09:02", homeURL, "https://shop.example/pricing")}}},
+			rec: func(t *testing.T, uid string) map[string]any {
+				return callTask(t, "T-phone", "Phone Call", uid, "09:05")
+			},
+			verdict: "merged", sessionID: "organic", minutes: 5,
+			touchpoint: []string{"Phone Call", "Google", "Phone Call", "Organic Search.Google", "", "", "", "https://shop.example/pricing", googleUK, "organic"},
+		},
+		{
+			name: "two sessions: the latest that started before the call",
+			sessions: []session{
+				{"first", []hit{page("12:00", homeURL, "")}},
+				ad("second", "12:40"),
+				{"after", []hit{page("13:30", homeURL, "https://news.example/article")}},
+			},
+			rec:     func(t *testing.T, uid string) map[string]any { return callTask(t, "T-two", "Call", uid, "12:50") },
+			verdict: "merged", sessionID: "second", minutes: 10,
+			touchpoint: []string{"Call", "Google AdWords", "Call", "Paid Search.Google", "spring", "ad-7", "plumber", "https://shop.example/offer", "https://www.google.com/", "second"},
+		},
+		{
+			name: "two sessions, the latest too old: not merged into the earlier one either",
+			sessions: []session{
+				ad("older", "11:00"),
+				{"old", []hit{page("12:00", homeURL, "https://news.example/article")}},
+			},
+			rec:     func(t *testing.T, uid string) map[string]any { return callTask(t, "T-old", "Call", uid, "12:45") },
+			verdict: "outside_window", sessionID: "old", minutes: 45,
+			touchpoint: []string{"Call", "CRM Activity", "Call", "Other", "", "Call from +31 20 555 0101", "", "", "", ""},
+		},
+		{
+			name:       "no web session at all",
+			rec:        func(t *testing.T, uid string) map[string]any { return callTask(t, "T-nosession", "Call", uid, "12:00") },
+			verdict:    "no_session",
+			touchpoint: []string{"Call", "CRM Activity", "Call", "Other", "", "Call from +31 20 555 0101", "", "", "", ""},
+		},
+		{
+			name:     "no BizibleId: no touchpoint",
+			sessions: []session{ad("nobiz", "12:00")},
+			rec:      func(t *testing.T, uid string) map[string]any { return callTask(t, "T-nobiz", "Call", "", "12:05") },
+			verdict:  "no_bizible_id",
+		},
+		{
+			name:     "a BizibleId that is not a _biz_uid: no touchpoint",
+			sessions: []session{ad("badbiz", "12:00")},
+			rec: func(t *testing.T, uid string) map[string]any {
+				return callTask(t, "T-badbiz", "Call", strings.ToUpper(uid), "12:05")
+			},
+			verdict: "no_bizible_id",
+		},
+		{
+			name:     "call time: the Touchpoint Date before CreatedDate",
+			sessions: []session{ad("tpdate", "12:20")},
+			rec: func(t *testing.T, uid string) map[string]any {
+				r := callTask(t, "T-tpdate", "Call", uid, "12:40")
+				r["CreatedDate"] = at(t, "14:00").Format("2006-01-02T15:04:05.000Z")
+				return r
+			},
+			verdict: "merged", sessionID: "tpdate", minutes: 20,
+			touchpoint: []string{"Call", "Google AdWords", "Call", "Paid Search.Google", "spring", "ad-7", "plumber", "https://shop.example/offer", "https://www.google.com/", "tpdate"},
+		},
+		{
+			name:     "call time: CreatedDate when there is no Touchpoint Date",
+			sessions: []session{ad("created", "12:20")},
+			rec: func(t *testing.T, uid string) map[string]any {
+				r := callTask(t, "T-created", "Call", uid, "12:40")
+				delete(r, "bizible2__Bizible_Touchpoint_Date__c")
+				r["CreatedDate"] = "2024-03-01T13:00:00.000+0000"
+				return r
+			},
+			verdict: "outside_window", sessionID: "created", minutes: 40,
+			touchpoint: []string{"Call", "CRM Activity", "Call", "Other", "", "Call from +31 20 555 0101", "", "", "", ""},
+		},
+	}
+
+	// One database for all cases: each case is its own visitor, so the cases
+	// also show that visitors never match each other's sessions.
+	st := storetest.Open(t)
+	for _, c := range cases {
+		uid := uidOf(c.name)
+		for _, s := range c.sessions {
+			visit(t, st, site, uid, s.sid, s.hits...)
+		}
+		task(t, st, c.rec(t, uid))
+	}
+	// Each view is read once; the cases compare their own rows.
+	matches := byTaskID(t, st, `SELECT task_id, verdict, session_id, ifNull(toString(minutes_from_session_start), ''), site,
+			touchpoint_id != '', rule FROM call_matches`)
+	tps := byTaskID(t, st, "SELECT task_id, "+tpColumns+" FROM touchpoints WHERE task_id != ''")
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			id := c.rec(t, uidOf(c.name))["Id"].(string)
+			checkMatch(t, matches[id], tps[id], c)
+		})
+	}
+}
+
+// byTaskID runs a query whose first column is task_id and groups the rest
+// of each row (tab-separated) by it.
+func byTaskID(t *testing.T, st store.Store, query string) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for _, r := range rows(t, st, query, nil) {
+		id, rest, _ := strings.Cut(r, "\t")
+		out[id] = append(out[id], rest)
+	}
+	return out
+}
+
+func checkMatch(t *testing.T, got, tps []string, c matchCase) {
+	t.Helper()
+	if len(got) != 1 {
+		t.Fatalf("call_matches has %d rows, want 1: %q", len(got), got)
+	}
+	f := strings.Split(got[0], "\t")
+	if f[0] != c.verdict {
+		t.Errorf("verdict %q, want %q", f[0], c.verdict)
+	}
+	if f[1] != c.sessionID {
+		t.Errorf("session considered %q, want %q", f[1], c.sessionID)
+	}
+	if c.sessionID != "" && f[2] != trimFloat(c.minutes) {
+		t.Errorf("minutes_from_session_start %s, want %v", f[2], c.minutes)
+	}
+	if wantSite := map[bool]string{true: site, false: ""}[c.verdict == "merged"]; f[3] != wantSite {
+		t.Errorf("site %q, want %q", f[3], wantSite)
+	}
+	if hasTP := f[4] == "true" || f[4] == "1"; hasTP != (c.verdict != "no_bizible_id") {
+		t.Errorf("touchpoint_id present = %v for verdict %s", hasTP, c.verdict)
+	}
+	if f[5] != "session_start + 30 min (2 min early allowed)" {
+		t.Errorf("rule %q", f[5])
+	}
+	if c.touchpoint == nil {
+		if len(tps) != 0 {
+			t.Errorf("touchpoints %q, want none", tps)
+		}
+		return
+	}
+	if len(tps) != 1 {
+		t.Fatalf("touchpoints %q, want exactly one", tps)
+	}
+	if want := strings.Join(c.touchpoint, "\t"); tps[0] != want {
+		t.Errorf("touchpoint (%s)\n got %q\nwant %q", tpColumns, tps[0], want)
+	}
+}
+
+func trimFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
