@@ -38,6 +38,10 @@ func (s *Server) postEvents(c *fiber.Ctx) error {
 		return c.Status(fiber.StatusRequestEntityTooLarge).JSON(eventsAnswer{
 			Rejected: []ingest.Rejection{}, Error: "body over 64 KiB: send fewer events per request"})
 	}
+	if !s.acquire() {
+		return s.unavailable(c, "too many requests in progress")
+	}
+	defer s.release()
 	b, err := ingest.DecodeBody(body)
 	if err != nil {
 		return c.Status(fiber.StatusBadRequest).JSON(eventsAnswer{Rejected: []ingest.Rejection{}, Error: err.Error()})
@@ -67,6 +71,25 @@ func (s *Server) postEvents(c *fiber.Ctx) error {
 	}
 	return c.Status(fiber.StatusBadRequest).JSON(eventsAnswer{Accepted: len(events), Rejected: rejected})
 }
+
+// acquire takes one of the maxEventRequests slots, waiting up to eventsWait.
+func (s *Server) acquire() bool {
+	select {
+	case s.events <- struct{}{}:
+		return true
+	default:
+	}
+	t := time.NewTimer(eventsWait)
+	defer t.Stop()
+	select {
+	case s.events <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+func (s *Server) release() { <-s.events }
 
 // rowsPool recycles the buffers events are encoded into: the sink copies
 // what it keeps, so a buffer is free again once Write returns.

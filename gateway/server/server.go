@@ -66,7 +66,19 @@ type Server struct {
 	script   *staticFile
 	ready    atomic.Bool
 	draining atomic.Bool
+	// events bounds the event requests being decoded, processed and
+	// queued at once: a 64 KiB body can become ~1 MB of rows (the user
+	// agent repeats on every row), so this, not the connection count,
+	// bounds that memory.
+	events chan struct{}
 }
+
+// maxEventRequests is how many event requests are worked on at once; the
+// others wait (holding only their body) up to eventsWait, then get 503.
+const (
+	maxEventRequests = 512
+	eventsWait       = 5 * time.Second
+)
 
 // New builds the gateway. It is not ready (healthz 503) until SetReady.
 func New(cfg Config) (*Server, error) {
@@ -79,7 +91,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	s := &Server{cfg: cfg, pipeline: ingest.NewPipeline()}
+	s := &Server{cfg: cfg, pipeline: ingest.NewPipeline(), events: make(chan struct{}, maxEventRequests)}
 	if script, err := newScript(); err != nil {
 		// Still useful without it (API, calls, reports); say so once.
 		cfg.Log.Warn("site script unavailable", "err", err)
