@@ -18,6 +18,11 @@
 // A record that fails its checksum (a write torn by a crash, a damaged disk)
 // is skipped and counted, and reading goes on at the next good record:
 // a damaged queue never stops the gateway from starting.
+//
+// The next segment file is filled with zeros in the background before it is
+// needed, so that a commit overwrites allocated blocks and its fdatasync
+// flushes data only, not the file system's journal as appending would.
+// docs/queue.md describes the queue for operators.
 package spool
 
 import (
