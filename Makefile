@@ -13,9 +13,11 @@ run: lib build
 	./bin/calltrail serve --data $(DATA) --listen $(LISTEN)
 
 ## test: install what the tests need (chromium, libchdb), then run every test
+## (and each fuzz target for a few seconds)
 test: deps lib bundle
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=5s
 
 ## build: the calltrail binary in ./bin
 build: bundle
@@ -40,6 +42,21 @@ deps:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  echo "installing chromium (apt) for the browser tests"; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+## bench: build the gateway and measure its ingestion against a no-op Fiber
+## baseline in the same run (README, Performance); BENCH_ARGS="--duration 30s"
+bench: lib build
+	$(GO) run ./cmd/calltrail-bench --gateway bin/calltrail $(BENCH_ARGS)
+
+## fuzz: run every fuzz target for FUZZTIME each (default 2m)
+FUZZTIME ?= 2m
+FUZZ_TARGETS := ./gateway/ingest:FuzzEvents ./gateway/ingest:FuzzParseLanding
+fuzz:
+	@set -e; for target in $(FUZZ_TARGETS); do \
+	  pkg=$${target%%:*}; name=$${target#*:}; \
+	  echo "fuzz: $$name ($$pkg) for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
 
 clean:
 	rm -rf bin gateway/assets/dist/*.js gateway/assets/dist/*.css

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -22,6 +23,7 @@ import (
 	"github.com/calltrail/calltrail/gateway/opportunities"
 	"github.com/calltrail/calltrail/gateway/schema"
 	"github.com/calltrail/calltrail/gateway/server"
+	"github.com/calltrail/calltrail/gateway/spool"
 	"github.com/calltrail/calltrail/gateway/store"
 )
 
@@ -84,6 +86,13 @@ func serve(args []string) error {
 	sf.register(fs)
 	listen := fs.String("listen", env("CALLTRAIL_LISTEN", "127.0.0.1:8080"), "address to listen on (env CALLTRAIL_LISTEN)")
 	token := fs.String("api-token", env("CALLTRAIL_API_TOKEN", ""), "bearer token of the read/admin API; generated and kept in DATA/api-token when unset (env CALLTRAIL_API_TOKEN)")
+	queueMax := byteSize(spool.DefaultMaxBytes)
+	fs.Var(&queueMax, "queue-max", "most event bytes the durable queue (DATA/spool) holds while the store is slow or down; past it events get 503 + Retry-After (e.g. 512MiB, 4GiB)")
+	batchRows := fs.Int("batch-rows", spool.DefaultBatchRows, "events per insert into ClickHouse, at most")
+	batchWait := fs.Duration("batch-wait", spool.DefaultBatchWait, "longest an event waits in the queue before its batch is inserted")
+	rateLimit := fs.Int("rate-limit", intEnv("CALLTRAIL_RATE_LIMIT", 0), "requests per second one client IP may make to /v1/events and /v1/p.gif, 429 past it; 0 = off (env CALLTRAIL_RATE_LIMIT)")
+	maxConns := fs.Int("max-conns", server.DefaultMaxConns, "connections served at once")
+	shutdownWait := fs.Duration("shutdown-timeout", 10*time.Second, "on SIGTERM, how long to finish requests and flush the queue into the store; what is left replays at the next start")
 	var cf callFlags
 	cf.register(fs)
 	storeEmails, storeEmailsErr := envBool("CALLTRAIL_STORE_EMAILS")
@@ -96,6 +105,18 @@ func serve(args []string) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if path := os.Getenv("CALLTRAIL_CPUPROFILE"); path != "" {
+		// For profiling the hot path under `make bench`: a CPU profile of
+		// the whole run, written at shutdown.
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 
 	if err := os.MkdirAll(sf.data, 0o755); err != nil {
 		return err
@@ -117,14 +138,22 @@ func serve(args []string) error {
 	if storeEmails {
 		log.Info("opportunities' emails are stored in clear text as well as hashed (--store-emails)")
 	}
-	batcher := store.NewBatcher(st, "events_raw", ingest.Columns, "TabSeparated", store.DefaultBatchOptions)
-	srv, err := server.New(server.Config{Store: st, Events: batcher, APIToken: apiToken, Calls: callsConfig, Log: log,
-		Opportunities: opportunities.Config{StoreEmails: storeEmails}})
+	queue, err := spool.Open(filepath.Join(sf.data, "spool"), st, spool.Options{
+		MaxBytes: int64(queueMax), BatchRows: *batchRows, BatchWait: *batchWait,
+		Table: "events_raw", Columns: ingest.Columns, Format: "TabSeparated", Log: log,
+	})
 	if err != nil {
+		return err
+	}
+	srv, err := server.New(server.Config{Store: st, Events: queue, APIToken: apiToken, Calls: callsConfig, Log: log,
+		Opportunities: opportunities.Config{StoreEmails: storeEmails}, RateLimit: *rateLimit, MaxConns: *maxConns})
+	if err != nil {
+		queue.Close(context.Background())
 		return err
 	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
+		queue.Close(context.Background())
 		return err
 	}
 	served := make(chan error, 1)
@@ -145,18 +174,48 @@ func serve(args []string) error {
 		fmt.Fprintf(os.Stderr, "  The store is empty. For a month of demo data, run in another terminal:\n    %s demo seed --url %s\n\n", os.Args[0], base)
 	}
 
+	var serveErr error
 	select {
-	case err := <-served:
-		return err
+	case serveErr = <-served:
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: finishing requests and flushing events")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Stop accepting (503, /healthz 503), finish requests in flight, then
+	// flush the queue into the store until the deadline; what is left
+	// stays in DATA/spool and replays at the next start.
+	log.Info("shutting down: finishing requests and flushing queued events", "deadline", *shutdownWait)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), *shutdownWait)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		log.Warn("shutdown", "err", err)
 	}
-	batcher.Close()
+	queue.Close(shutdownCtx)
+	stats := queue.Stats()
+	log.Info("stopped", "stored_events", stats.StoredEvents, "left_in_queue", stats.BacklogEvents)
+	return serveErr
+}
+
+// byteSize is a flag of bytes written as 1073741824, 1GiB, 512MiB, 64KiB.
+type byteSize int64
+
+func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+
+func (b *byteSize) Set(v string) error {
+	v = strings.TrimSpace(v)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}} {
+		if n, ok := strings.CutSuffix(v, u.suffix); ok {
+			v, mult = strings.TrimSpace(n), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return fmt.Errorf("%q is not a size such as 1GiB or 536870912", v)
+	}
+	*b = byteSize(n * mult)
 	return nil
 }
 
@@ -171,6 +230,13 @@ func envBool(name string) (bool, error) {
 		return false, fmt.Errorf("%s must be true or false, got %q", name, v)
 	}
 	return b, nil
+}
+
+func intEnv(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
 }
 
 func tokenFile(data string) string { return filepath.Join(data, "api-token") }

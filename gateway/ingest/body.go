@@ -43,16 +43,60 @@ const MaxEvents = 500
 // DecodeBody parses the envelope. Events stay raw so that one malformed event
 // is rejected on its own in the pipeline. An error here concerns the whole
 // body (not JSON, not an object, too many events).
+//
+// The raw events point into data: a Body must not outlive the buffer it
+// was decoded from (the pipeline copies everything it keeps).
 func DecodeBody(data []byte) (Body, error) {
 	var b Body
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
 		return b, errors.New("empty body: expected a JSON object with site, uid, sid, sent_at and events")
 	}
-	if err := json.Unmarshal(data, &b); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return b, fmt.Errorf("field %q must be %s, not a JSON %s", te.Field, kind(te.Type.Kind().String()), te.Value)
+	s := scanner{b: data}
+	if c := s.peek(); c != '{' {
+		if _, err := s.skip(0); err == nil && s.end() == nil {
+			return b, fmt.Errorf("body must be a JSON object with site, uid, sid, sent_at and events, not a JSON %s", (&scanner{b: data}).kindAt())
+		}
+		return b, errors.New("body is not valid JSON: expected an object {\"site\": …, \"events\": […]}")
+	}
+	err := s.object(func(key []byte) error {
+		switch string(key) {
+		case "site":
+			return s.str("site", &b.Site)
+		case "uid":
+			return s.str("uid", &b.UID)
+		case "sid":
+			return s.str("sid", &b.SID)
+		case "sent_at":
+			return s.int("sent_at", &b.SentAt)
+		case "events":
+			switch s.peek() {
+			case 'n':
+				b.Events = nil
+				return s.literal("null")
+			case '[':
+			default:
+				return typeError("events", "an array", s.kindAt())
+			}
+			b.Events = b.Events[:0]
+			return s.array(func() error {
+				raw, err := s.skip(1)
+				if err == nil {
+					b.Events = append(b.Events, json.RawMessage(raw))
+				}
+				return err
+			})
+		}
+		_, err := s.skip(1)
+		return err
+	})
+	if err == nil {
+		err = s.end()
+	}
+	if err != nil {
+		var fe *fieldError
+		if errors.As(err, &fe) {
+			return b, err
 		}
 		return b, fmt.Errorf("body is not valid JSON: %v", err)
 	}
@@ -65,27 +109,57 @@ func DecodeBody(data []byte) (Body, error) {
 	return b, nil
 }
 
+// decodeEvent reads one element of Body.Events. Props points into raw.
 func decodeEvent(raw json.RawMessage) (RawEvent, error) {
 	var e RawEvent
-	if err := json.Unmarshal(raw, &e); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return e, fmt.Errorf("field %q must be %s, not a JSON %s", te.Field, kind(te.Type.Kind().String()), te.Value)
+	s := scanner{b: raw}
+	if c := s.peek(); c != '{' {
+		return e, fmt.Errorf("event is not a JSON object but a JSON %s", s.kindAt())
+	}
+	err := s.object(func(key []byte) error {
+		switch string(key) {
+		case "id":
+			return s.str("id", &e.ID)
+		case "type":
+			return s.str("type", &e.Type)
+		case "ts":
+			return s.int("ts", &e.TS)
+		case "url":
+			return s.str("url", &e.URL)
+		case "ref":
+			return s.str("ref", &e.Ref)
+		case "title":
+			return s.str("title", &e.Title)
+		case "form":
+			return s.str("form", &e.Form)
+		case "email":
+			return s.str("email", &e.Email)
+		case "lead_id":
+			return s.str("lead_id", &e.LeadID)
+		case "name":
+			return s.str("name", &e.Name)
+		case "props":
+			v, err := s.skip(1)
+			if err == nil {
+				e.Props = nil
+				if string(v) != "null" {
+					e.Props = json.RawMessage(v)
+				}
+			}
+			return err
 		}
-		return e, fmt.Errorf("event is not a JSON object: %v", err)
+		_, err := s.skip(1)
+		return err
+	})
+	if err == nil {
+		err = s.end()
+	}
+	if err != nil {
+		var fe *fieldError
+		if errors.As(err, &fe) {
+			return e, err
+		}
+		return e, fmt.Errorf("event is not valid JSON: %v", err)
 	}
 	return e, nil
-}
-
-func kind(goKind string) string {
-	switch goKind {
-	case "string":
-		return "a string"
-	case "int64", "int", "float64":
-		return "a number"
-	case "slice":
-		return "an array"
-	default:
-		return "an object"
-	}
 }

@@ -84,21 +84,26 @@ func appendTime(b []byte, t time.Time) []byte {
 // appendField writes a tab and s escaped for ClickHouse's TabSeparated format.
 func appendField(b []byte, s string) []byte {
 	b = append(b, '\t')
+	start := 0
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
+		var esc byte
+		switch s[i] {
 		case '\t':
-			b = append(b, '\\', 't')
+			esc = 't'
 		case '\n':
-			b = append(b, '\\', 'n')
+			esc = 'n'
 		case '\r':
-			b = append(b, '\\', 'r')
+			esc = 'r'
 		case '\\':
-			b = append(b, '\\', '\\')
+			esc = '\\'
 		case 0:
-			b = append(b, '\\', '0')
+			esc = '0'
 		default:
-			b = append(b, c)
+			continue
 		}
+		b = append(b, s[start:i]...)
+		b = append(b, '\\', esc)
+		start = i + 1
 	}
-	return b
+	return append(b, s[start:]...)
 }

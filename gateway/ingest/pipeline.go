@@ -3,7 +3,6 @@ package ingest
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,19 +40,57 @@ const (
 )
 
 var (
-	uidPattern  = regexp.MustCompile(`^[0-9a-f]{32}$`)
-	sidPattern  = regexp.MustCompile(`^[0-9A-Za-z_-]{1,64}$`)
-	eventTypes  = map[string]bool{"page_view": true, "form_submit": true, "chat": true, "identify": true, "custom": true}
-	needsURL    = map[string]bool{"page_view": true, "form_submit": true, "chat": true}
-	sitePattern = regexp.MustCompile(`^[\x21-\x7e]{1,128}$`)
+	eventTypes = map[string]bool{"page_view": true, "form_submit": true, "chat": true, "identify": true, "custom": true}
+	needsURL   = map[string]bool{"page_view": true, "form_submit": true, "chat": true}
 )
+
+// validSite: 1 to maxSite printable ASCII characters without spaces.
+func validSite(s string) bool {
+	if len(s) == 0 || len(s) > maxSite {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// validUID: 32 lowercase hex characters.
+func validUID(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// validSID: 1 to maxSID characters of [0-9A-Za-z_-].
+func validSID(s string) bool {
+	if len(s) == 0 || len(s) > maxSID {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // Pipeline validates and enriches batches. It is safe for concurrent use.
 type Pipeline struct {
-	ua       *useragent.Parser
-	mu       sync.Mutex
-	rejected map[string]*atomic.Uint64
-	accepted atomic.Uint64
+	ua         *useragent.Parser
+	agents     sync.Map // user agent → browserInfo
+	agentCount atomic.Int64
+	mu         sync.Mutex
+	rejected   map[string]*atomic.Uint64
+	accepted   atomic.Uint64
 }
 
 // NewPipeline builds the user-agent parser once (it takes a few ms).
@@ -135,11 +172,11 @@ func (p *Pipeline) run(in *input, ev *Event) *drop {
 
 func validateBatch(b *Body) *drop {
 	switch {
-	case !sitePattern.MatchString(b.Site):
+	case !validSite(b.Site):
 		return dropf("bad_site", "site must be 1 to %d printable characters without spaces", maxSite)
-	case !uidPattern.MatchString(b.UID):
+	case !validUID(b.UID):
 		return dropf("bad_uid", "uid must be 32 lowercase hex characters (the _biz_uid cookie)")
-	case !sidPattern.MatchString(b.SID):
+	case !validSID(b.SID):
 		return dropf("bad_sid", "sid must be 1 to %d characters of [0-9A-Za-z_-]", maxSID)
 	}
 	return nil
@@ -159,24 +196,25 @@ func validate(_ *Pipeline, in *input, ev *Event) *drop {
 	if raw.TS <= 0 {
 		return dropf("bad_ts", "ts must be the event's time in epoch milliseconds")
 	}
-	for _, f := range []struct {
-		name, value string
-		max         int
+	for _, f := range [...]struct {
+		name string
+		size int
+		max  int
 	}{
-		{"url", raw.URL, maxURL}, {"ref", raw.Ref, maxURL}, {"title", raw.Title, maxTitle},
-		{"name", raw.Name, maxName}, {"form", raw.Form, maxForm}, {"email", raw.Email, maxEmail},
-		{"lead_id", raw.LeadID, maxForm}, {"props", string(raw.Props), maxProps},
+		{"url", len(raw.URL), maxURL}, {"ref", len(raw.Ref), maxURL}, {"title", len(raw.Title), maxTitle},
+		{"name", len(raw.Name), maxName}, {"form", len(raw.Form), maxForm}, {"email", len(raw.Email), maxEmail},
+		{"lead_id", len(raw.LeadID), maxForm}, {"props", len(raw.Props), maxProps},
 	} {
-		if len(f.value) > f.max {
-			return dropf("too_long", "%s is %d bytes, at most %d", f.name, len(f.value), f.max)
+		if f.size > f.max {
+			return dropf("too_long", "%s is %d bytes, at most %d", f.name, f.size, f.max)
 		}
 	}
 	if raw.Type == "custom" && strings.TrimSpace(raw.Name) == "" {
 		return dropf("bad_name", "a custom event needs a name")
 	}
 	if len(raw.Props) > 0 && string(raw.Props) != "null" {
-		var obj map[string]any
-		if json.Unmarshal(raw.Props, &obj) != nil {
+		// The decoder checked its syntax; an object is all it may be.
+		if raw.Props[0] != '{' {
 			return dropf("bad_props", "props must be a JSON object")
 		}
 		ev.Props = string(raw.Props)
@@ -214,10 +252,37 @@ func readLanding(_ *Pipeline, in *input, ev *Event) *drop {
 func readBrowser(p *Pipeline, in *input, ev *Event) *drop {
 	ua := clip(in.req.UserAgent, maxUA)
 	ev.UserAgent = ua
-	a := p.ua.Parse(ua)
-	ev.Browser, ev.OS, ev.Device = string(a.Browser()), string(a.OS()), string(a.Device())
-	ev.IsBot = a.IsBot() || isCrawler(ua)
+	b := p.browser(ua)
+	ev.Browser, ev.OS, ev.Device, ev.IsBot = b.browser, b.os, b.device, b.bot
 	return nil
+}
+
+// browserInfo is what readBrowser derives from a user agent.
+type browserInfo struct {
+	browser, os, device string
+	bot                 bool
+}
+
+// maxCachedAgents bounds the user-agent cache. Real traffic has a few
+// hundred distinct agents at a time; past the bound agents are parsed
+// each time, so a flood of made-up agents cannot grow memory.
+const maxCachedAgents = 4096
+
+// browser parses ua, remembering the answer: parsing is a good part of a
+// request's cost, and most requests repeat an agent seen before.
+func (p *Pipeline) browser(ua string) browserInfo {
+	if v, ok := p.agents.Load(ua); ok {
+		return v.(browserInfo)
+	}
+	a := p.ua.Parse(ua)
+	b := browserInfo{browser: string(a.Browser()), os: string(a.OS()), device: string(a.Device()),
+		bot: a.IsBot() || isCrawler(ua)}
+	if p.agentCount.Load() < maxCachedAgents {
+		if _, loaded := p.agents.LoadOrStore(ua, b); !loaded {
+			p.agentCount.Add(1)
+		}
+	}
+	return b
 }
 
 // isCrawler catches scripted clients the parser does not call bots (the

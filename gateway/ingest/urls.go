@@ -26,25 +26,53 @@ func ParseLanding(raw string) (l Landing, ok bool) {
 	if l.Path == "" {
 		l.Path = "/"
 	}
-	fields := map[string]*string{
-		"utm_source": &l.UTMSource, "utm_medium": &l.UTMMedium, "utm_campaign": &l.UTMCampaign,
-		"utm_content": &l.UTMContent, "utm_term": &l.UTMTerm,
-		"gclid": &l.GCLID, "gbraid": &l.GBRAID, "wbraid": &l.WBRAID, "msclkid": &l.MSCLKID,
-		"fbclid": &l.FBCLID, "ttclid": &l.TTCLID, "li_fat_id": &l.LiFatID, "twclid": &l.TWCLID,
+	l.readQuery(u.RawQuery)
+	return l, true
+}
+
+// readQuery fills the campaign fields from a raw query string. It reads
+// pairs as url.ParseQuery does (split on '&', pieces holding ';' or
+// undecodable escapes ignored, '+' a space) without building a map; the
+// first non-empty value of a parameter wins, whatever its case.
+func (l *Landing) readQuery(q string) {
+	fields := [...]struct {
+		name string
+		dst  *string
+	}{
+		{"utm_source", &l.UTMSource}, {"utm_medium", &l.UTMMedium}, {"utm_campaign", &l.UTMCampaign},
+		{"utm_content", &l.UTMContent}, {"utm_term", &l.UTMTerm},
+		{"gclid", &l.GCLID}, {"gbraid", &l.GBRAID}, {"wbraid", &l.WBRAID}, {"msclkid", &l.MSCLKID},
+		{"fbclid", &l.FBCLID}, {"ttclid", &l.TTCLID}, {"li_fat_id", &l.LiFatID}, {"twclid", &l.TWCLID},
 	}
-	// Walk the pairs in order (a map from url.ParseQuery would make "first
-	// wins" random); a malformed pair is skipped, the others still count.
-	for pair := range strings.SplitSeq(u.RawQuery, "&") {
-		k, v, _ := strings.Cut(pair, "=")
-		dst := fields[strings.ToLower(k)]
-		if dst == nil || *dst != "" {
+	for q != "" {
+		var piece string
+		piece, q, _ = strings.Cut(q, "&")
+		if piece == "" || strings.IndexByte(piece, ';') >= 0 {
 			continue
 		}
-		if v, err := url.QueryUnescape(v); err == nil {
-			*dst = clip(strings.TrimSpace(v), maxParam)
+		key, value, _ := strings.Cut(piece, "=")
+		if strings.ContainsAny(key, "%+") {
+			k, err := url.QueryUnescape(key)
+			if err != nil {
+				continue
+			}
+			key = k
+		}
+		for _, f := range fields {
+			if *f.dst != "" || len(key) != len(f.name) || !strings.EqualFold(key, f.name) {
+				continue
+			}
+			if strings.ContainsAny(value, "%+") {
+				v, err := url.QueryUnescape(value)
+				if err != nil {
+					break
+				}
+				value = v
+			}
+			*f.dst = clip(strings.TrimSpace(value), maxParam)
+			break
 		}
 	}
-	return l, true
 }
 
 // ReferrerHost is the lower-cased host of a referrer URL, "" when there is

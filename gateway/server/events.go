@@ -4,8 +4,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"net"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -13,6 +16,7 @@ import (
 	"golang.org/x/net/publicsuffix"
 
 	"github.com/calltrail/calltrail/gateway/ingest"
+	"github.com/calltrail/calltrail/gateway/spool"
 )
 
 // eventsAnswer is the body of a 400 (and, for symmetry, of a 202).
@@ -34,6 +38,10 @@ func (s *Server) postEvents(c *fiber.Ctx) error {
 		return c.Status(fiber.StatusRequestEntityTooLarge).JSON(eventsAnswer{
 			Rejected: []ingest.Rejection{}, Error: "body over 64 KiB: send fewer events per request"})
 	}
+	if !s.acquire() {
+		return s.unavailable(c, "too many requests in progress")
+	}
+	defer s.release()
 	b, err := ingest.DecodeBody(body)
 	if err != nil {
 		return c.Status(fiber.StatusBadRequest).JSON(eventsAnswer{Rejected: []ingest.Rejection{}, Error: err.Error()})
@@ -43,41 +51,86 @@ func (s *Server) postEvents(c *fiber.Ctx) error {
 		UserAgent:  strings.Clone(c.Get(fiber.HeaderUserAgent)),
 		Source:     "js",
 	})
-	if err := s.store(c, events); err != nil {
+	if ok, err := s.store(c, events); !ok {
 		return err
 	}
 	if len(events) > 0 {
 		s.setUIDCookie(c, b.UID)
 	}
-	status := fiber.StatusAccepted
-	if len(rejected) > 0 {
-		status = fiber.StatusBadRequest
+	if len(rejected) == 0 {
+		// The common answer, written without encoding/json.
+		c.Status(fiber.StatusAccepted)
+		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+		body := c.Response().BodyWriter()
+		var buf [48]byte
+		_, err := body.Write(strconv.AppendInt(append(buf[:0], `{"accepted":`...), int64(len(events)), 10))
+		if err == nil {
+			_, err = body.Write([]byte(`,"rejected":[]}`))
+		}
+		return err
 	}
-	if rejected == nil {
-		rejected = []ingest.Rejection{}
-	}
-	return c.Status(status).JSON(eventsAnswer{Accepted: len(events), Rejected: rejected})
+	return c.Status(fiber.StatusBadRequest).JSON(eventsAnswer{Accepted: len(events), Rejected: rejected})
 }
 
-// store hands events to the sink; when they cannot be made durable the
-// client gets 503 and keeps them in its own queue.
-func (s *Server) store(c *fiber.Ctx, events []ingest.Event) error {
-	if len(events) == 0 {
-		return nil
+// acquire takes one of the maxEventRequests slots, waiting up to eventsWait.
+func (s *Server) acquire() bool {
+	select {
+	case s.events <- struct{}{}:
+		return true
+	default:
 	}
-	var rows []byte
+	t := time.NewTimer(eventsWait)
+	defer t.Stop()
+	select {
+	case s.events <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+func (s *Server) release() { <-s.events }
+
+// rowsPool recycles the buffers events are encoded into: the sink copies
+// what it keeps, so a buffer is free again once Write returns.
+var rowsPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// store hands events to the sink. When they cannot be made durable it has
+// answered 503 with Retry-After (the client keeps them in its own queue) and
+// returns false with the answer's error.
+func (s *Server) store(c *fiber.Ctx, events []ingest.Event) (bool, error) {
+	if len(events) == 0 {
+		return true, nil
+	}
+	buf := rowsPool.Get().(*[]byte)
+	rows := (*buf)[:0]
 	for i := range events {
 		rows = events[i].AppendTSV(rows)
 	}
-	if err := s.cfg.Events.Write(c.UserContext(), rows, len(events)); err != nil {
-		s.cfg.Log.Error("events not stored", "events", len(events), "err", err)
-		return s.unavailable(c, "events cannot be stored right now")
+	err := s.cfg.Events.Write(c.UserContext(), rows, len(events))
+	if cap(rows) <= 1<<20 {
+		*buf = rows[:0]
+		rowsPool.Put(buf)
 	}
-	return nil
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, spool.ErrFull):
+		s.cfg.Log.Warn("events refused: the queue is full", "events", len(events))
+		return false, s.unavailableFor(c, err.Error(), 30)
+	case errors.Is(err, spool.ErrClosed):
+		return false, s.unavailable(c, "shutting down")
+	}
+	s.cfg.Log.Error("events not stored", "events", len(events), "err", err)
+	return false, s.unavailable(c, "events cannot be made durable right now: "+err.Error())
 }
 
 func (s *Server) unavailable(c *fiber.Ctx, reason string) error {
-	c.Set(fiber.HeaderRetryAfter, "5")
+	return s.unavailableFor(c, reason, 5)
+}
+
+func (s *Server) unavailableFor(c *fiber.Ctx, reason string, retryAfter int) error {
+	c.Set(fiber.HeaderRetryAfter, strconv.Itoa(retryAfter))
 	return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"error": reason + "; retry later"})
 }
 
@@ -111,7 +164,7 @@ func (s *Server) pixel(c *fiber.Ctx) error {
 	if len(rejected) > 0 {
 		return c.Status(fiber.StatusBadRequest).JSON(eventsAnswer{Rejected: rejected})
 	}
-	if err := s.store(c, events); err != nil {
+	if ok, err := s.store(c, events); !ok {
 		return err
 	}
 	s.setUIDCookie(c, uid)

@@ -26,6 +26,13 @@ type EventSink interface {
 	Write(ctx context.Context, rows []byte, n int) error
 }
 
+// HealthReporter is an EventSink that can tell why events cannot be made
+// durable now ("" when they can) and show its state (queue backlog) in
+// /healthz.
+type HealthReporter interface {
+	Health() (reason string, details any)
+}
+
 // Config is everything a gateway needs.
 type Config struct {
 	Store    store.Store
@@ -35,6 +42,12 @@ type Config struct {
 	Log      *slog.Logger
 	// Opportunities: whether their emails are kept in clear text too.
 	Opportunities opportunities.Config
+	// RateLimit is the most requests per second one client IP may make to
+	// the ingestion endpoints (429 past it); 0 turns the limit off.
+	RateLimit int
+	// MaxConns bounds the connections served at once (default 10,000);
+	// with the body limits it bounds the memory requests can take.
+	MaxConns int
 }
 
 // Limits on what a client may send.
@@ -44,6 +57,8 @@ const (
 	// maxBody bounds every other body (task and opportunity imports in one
 	// request, SQL text); fasthttp refuses larger ones with 413.
 	maxBody = 8 << 20
+	// DefaultMaxConns is Config.MaxConns's default.
+	DefaultMaxConns = 10_000
 )
 
 // Server is one gateway.
@@ -54,7 +69,19 @@ type Server struct {
 	script   *staticFile
 	ready    atomic.Bool
 	draining atomic.Bool
+	// events bounds the event requests being decoded, processed and
+	// queued at once: a 64 KiB body can become ~1 MB of rows (the user
+	// agent repeats on every row), so this, not the connection count,
+	// bounds that memory.
+	events chan struct{}
 }
+
+// maxEventRequests is how many event requests are worked on at once; the
+// others wait (holding only their body) up to eventsWait, then get 503.
+const (
+	maxEventRequests = 512
+	eventsWait       = 5 * time.Second
+)
 
 // New builds the gateway. It is not ready (healthz 503) until SetReady.
 func New(cfg Config) (*Server, error) {
@@ -67,19 +94,26 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	s := &Server{cfg: cfg, pipeline: ingest.NewPipeline()}
+	s := &Server{cfg: cfg, pipeline: ingest.NewPipeline(), events: make(chan struct{}, maxEventRequests)}
 	if script, err := newScript(); err != nil {
 		// Still useful without it (API, calls, reports); say so once.
 		cfg.Log.Warn("site script unavailable", "err", err)
 	} else {
 		s.script = script
 	}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = DefaultMaxConns
+	}
 	s.app = fiber.New(fiber.Config{
-		AppName:               "calltrail",
-		BodyLimit:             maxBody,
+		AppName:   "calltrail",
+		BodyLimit: maxBody,
+		// A client gets ReadTimeout to send a request (slow senders do not
+		// hold a connection forever), WriteTimeout to take the answer, and
+		// an idle keep-alive connection is closed after IdleTimeout.
 		ReadTimeout:           10 * time.Second,
 		WriteTimeout:          10 * time.Second,
 		IdleTimeout:           60 * time.Second,
+		Concurrency:           cfg.MaxConns,
 		DisableStartupMessage: true,
 		ErrorHandler:          s.errorHandler,
 	})
@@ -93,8 +127,13 @@ func (s *Server) routes() {
 	a.Get("/calltrail.js", s.serveScript)
 
 	a.Options("/v1/events", s.preflight)
-	a.Post("/v1/events", s.postEvents)
-	a.Get("/v1/p.gif", s.pixel)
+	if limit := s.rateLimit(); limit != nil {
+		a.Post("/v1/events", limit, s.postEvents)
+		a.Get("/v1/p.gif", limit, s.pixel)
+	} else {
+		a.Post("/v1/events", s.postEvents)
+		a.Get("/v1/p.gif", s.pixel)
+	}
 	s.callRoutes(a)
 
 	api := a.Group("/v1", s.requireToken)
@@ -127,19 +166,31 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // Pipeline exposes the ingest counters (for /healthz and tests).
 func (s *Server) Pipeline() *ingest.Pipeline { return s.pipeline }
 
+// healthz is GET /healthz: 200 when events can be accepted, else 503 with
+// the reason; with the ingest counters and the queue's state (backlog not
+// yet in ClickHouse, its oldest event's age, the store's error if any).
 func (s *Server) healthz(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
 	accepted, rejected := s.pipeline.Stats()
 	body := fiber.Map{"accepted_events": accepted, "rejected_events": rejected}
+	var sinkReason string
+	if h, ok := s.cfg.Events.(HealthReporter); ok {
+		var details any
+		sinkReason, details = h.Health()
+		body["queue"] = details
+	}
 	switch {
 	case s.draining.Load():
 		body["status"], body["reason"] = "draining", "shutting down: no new events accepted"
-		return c.Status(fiber.StatusServiceUnavailable).JSON(body)
 	case !s.ready.Load():
 		body["status"], body["reason"] = "starting", "the store is being opened and migrated"
-		return c.Status(fiber.StatusServiceUnavailable).JSON(body)
+	case sinkReason != "":
+		body["status"], body["reason"] = "unavailable", "events cannot be made durable: "+sinkReason
+	default:
+		body["status"] = "ok"
+		return c.JSON(body)
 	}
-	body["status"] = "ok"
-	return c.JSON(body)
+	return c.Status(fiber.StatusServiceUnavailable).JSON(body)
 }
 
 // errorHandler answers Fiber's own errors (413 over the body limit, 404,

@@ -1,5 +1,6 @@
 // Package servertest starts a real gateway for tests: the Fiber server on a
-// random loopback port, writing to a fresh embedded ClickHouse database.
+// random loopback port, its events going through the durable queue into a
+// fresh embedded ClickHouse database.
 package servertest
 
 import (
@@ -8,12 +9,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/calltrail/calltrail/gateway/ingest"
 	"github.com/calltrail/calltrail/gateway/server"
+	"github.com/calltrail/calltrail/gateway/spool"
 	"github.com/calltrail/calltrail/gateway/store"
 	"github.com/calltrail/calltrail/gateway/store/storetest"
 )
@@ -25,31 +28,66 @@ const Token = "test-token"
 type Gateway struct {
 	URL    string // http://127.0.0.1:PORT
 	Store  *store.Embedded
+	Faulty *storetest.Faulty // the store as the queue sees it: SetDown fails its inserts
+	Spool  *spool.Spool
 	Server *server.Server
 }
 
-// Start runs a gateway until the test ends. Batches are flushed every 20 ms
-// so tests see rows quickly.
+// Options change a test gateway; the zero value is what Start uses.
+type Options struct {
+	QueueBytes int64 // the queue's size limit (default 1 GiB)
+	RateLimit  int   // requests per second per client IP (0: off)
+	// BatchWait is how long the queue gathers events before an insert
+	// (default 20 ms, so tests see rows quickly; production waits 1 s).
+	BatchWait time.Duration
+	// Configure, when set, changes the gateway's Config last (e.g.
+	// provider secrets).
+	Configure func(*server.Config)
+	// Async answers 202 once events are on disk, as production does. By
+	// default a test gateway answers once they are in ClickHouse
+	// (spool.Options.AckAfterStore), so a test can read what it posted.
+	Async bool
+}
+
+// Start runs a gateway until the test ends, with the production path for
+// events: the durable queue (in t.TempDir()) drained into the store.
+// Batches are sent after 20 ms, and a 202 waits for ClickHouse (unless
+// Options.Async), so tests read what they posted.
 func Start(t testing.TB) *Gateway {
 	t.Helper()
-	return StartWith(t, nil)
+	return StartWithOptions(t, Options{})
 }
 
 // StartWith is Start with configure applied to the gateway's Config first
 // (e.g. provider secrets).
 func StartWith(t testing.TB, configure func(*server.Config)) *Gateway {
 	t.Helper()
+	return StartWithOptions(t, Options{Configure: configure})
+}
+
+// StartWithOptions is Start with options.
+func StartWithOptions(t testing.TB, o Options) *Gateway {
+	t.Helper()
 	st := storetest.Open(t)
-	opts := store.DefaultBatchOptions
-	opts.MaxWait = 20 * time.Millisecond
-	batcher := store.NewBatcher(st, "events_raw", ingest.Columns, "TabSeparated", opts)
+	faulty := storetest.NewFaulty(st)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}
-	cfg := server.Config{Store: st, Events: batcher, APIToken: Token, Log: log}
-	if configure != nil {
-		configure(&cfg)
+	if o.BatchWait <= 0 {
+		o.BatchWait = 20 * time.Millisecond
+	}
+	q, err := spool.Open(filepath.Join(t.TempDir(), "spool"), faulty, spool.Options{
+		MaxBytes: o.QueueBytes, SegmentBytes: 1 << 20, Table: "events_raw", Columns: ingest.Columns,
+		BatchWait: o.BatchWait, RetryMin: 10 * time.Millisecond, RetryMax: 100 * time.Millisecond,
+		AckAfterStore: !o.Async, Log: log,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := server.Config{Store: st, Events: q, APIToken: Token, Log: log, RateLimit: o.RateLimit}
+	if o.Configure != nil {
+		o.Configure(&cfg)
 	}
 	srv, err := server.New(cfg)
 	if err != nil {
@@ -65,9 +103,23 @@ func StartWith(t testing.TB, configure func(*server.Config)) *Gateway {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(ctx)
-		batcher.Close()
+		faulty.SetDown(false)
+		_ = q.Close(ctx)
 	})
-	return &Gateway{URL: "http://" + ln.Addr().String(), Store: st, Server: srv}
+	return &Gateway{URL: "http://" + ln.Addr().String(), Store: st, Faulty: faulty, Spool: q, Server: srv}
+}
+
+// WaitStored waits until the queue has handed every accepted event to the
+// store, so that queries see them.
+func (g *Gateway) WaitStored(t testing.TB) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for g.Spool.Stats().BacklogEvents > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("events still queued after 20 s: %+v", g.Spool.Stats())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // Post sends body to path with the API token and returns status and body.

@@ -5,6 +5,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -82,4 +83,38 @@ func sanitize(name string) string {
 		}
 	}
 	return b.String()
+}
+
+// Faulty wraps a real store so that a test can make inserts fail, as they
+// do while ClickHouse is down or restarting; everything else, and every
+// insert while it is up, goes to the real engine.
+type Faulty struct {
+	store.Store
+	down     atomic.Bool
+	refused  atomic.Int64
+	inserted atomic.Int64
+}
+
+// NewFaulty wraps s; inserts succeed until SetDown(true).
+func NewFaulty(s store.Store) *Faulty { return &Faulty{Store: s} }
+
+// SetDown makes inserts fail (true) or reach the engine again (false).
+func (f *Faulty) SetDown(down bool) { f.down.Store(down) }
+
+// Refused is how many inserts failed because the store was down.
+func (f *Faulty) Refused() int64 { return f.refused.Load() }
+
+// Inserted is how many inserts reached the engine and succeeded.
+func (f *Faulty) Inserted() int64 { return f.inserted.Load() }
+
+func (f *Faulty) Insert(ctx context.Context, table string, columns []string, format string, data []byte, token string) error {
+	if f.down.Load() {
+		f.refused.Add(1)
+		return errors.New("store unavailable (injected by the test)")
+	}
+	err := f.Store.Insert(ctx, table, columns, format, data, token)
+	if err == nil {
+		f.inserted.Add(1)
+	}
+	return err
 }
