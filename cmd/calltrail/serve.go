@@ -20,7 +20,6 @@ import (
 
 	"github.com/calltrail/calltrail/gateway/channels"
 	"github.com/calltrail/calltrail/gateway/ingest"
-	"github.com/calltrail/calltrail/gateway/opportunities"
 	"github.com/calltrail/calltrail/gateway/schema"
 	"github.com/calltrail/calltrail/gateway/server"
 	"github.com/calltrail/calltrail/gateway/spool"
@@ -96,7 +95,7 @@ func serve(args []string) error {
 	var cf callFlags
 	cf.register(fs)
 	storeEmails, storeEmailsErr := envBool("CALLTRAIL_STORE_EMAILS")
-	fs.BoolVar(&storeEmails, "store-emails", storeEmails, "keep opportunities' emails in clear text too, not only their sha256 hash (env CALLTRAIL_STORE_EMAILS)")
+	fs.BoolVar(&storeEmails, "store-emails", storeEmails, "keep emails (forms, identify calls, opportunities) in clear text too, not only their sha256 hash (env CALLTRAIL_STORE_EMAILS)")
 	fs.Parse(args)
 	if storeEmailsErr != nil {
 		return storeEmailsErr
@@ -136,7 +135,7 @@ func serve(args []string) error {
 		return err
 	}
 	if storeEmails {
-		log.Info("opportunities' emails are stored in clear text as well as hashed (--store-emails)")
+		log.Info("emails are stored in clear text as well as hashed (--store-emails)")
 	}
 	queue, err := spool.Open(filepath.Join(sf.data, "spool"), st, spool.Options{
 		MaxBytes: int64(queueMax), BatchRows: *batchRows, BatchWait: *batchWait,
@@ -146,7 +145,7 @@ func serve(args []string) error {
 		return err
 	}
 	srv, err := server.New(server.Config{Store: st, Events: queue, APIToken: apiToken, Calls: callsConfig, Log: log,
-		Opportunities: opportunities.Config{StoreEmails: storeEmails}, RateLimit: *rateLimit, MaxConns: *maxConns})
+		StoreEmails: storeEmails, RateLimit: *rateLimit, MaxConns: *maxConns})
 	if err != nil {
 		queue.Close(context.Background())
 		return err

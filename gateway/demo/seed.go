@@ -95,7 +95,7 @@ func newGenerator(o Options) *generator {
 		o:        o,
 		r:        rand.New(rand.NewPCG(o.Seed, uint64(o.End.Unix()))),
 		start:    o.End.Add(-time.Duration(o.Days) * 24 * time.Hour),
-		pipeline: ingest.NewPipeline(),
+		pipeline: ingest.NewPipeline(ingest.Options{}),
 		calls: &calls.Config{CallRailSecrets: []string{demoSecret}, CTMSecrets: []string{demoSecret},
 			InvocaTokens: []string{demoSecret}, Now: func() time.Time { return o.End }},
 		stats: Stats{Calls: map[string]int{}},

@@ -12,7 +12,7 @@ const benchUA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (K
 // BenchmarkSingleEvent is the gateway's per-request work for one event:
 // decode, the pipeline's steps, and the TSV row.
 func BenchmarkSingleEvent(b *testing.B) {
-	p := NewPipeline()
+	p := NewPipeline(Options{})
 	now := time.UnixMilli(1764770000000)
 	var row []byte
 	b.ReportAllocs()

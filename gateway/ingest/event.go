@@ -24,6 +24,7 @@ type Event struct {
 	Title        string
 	Form         string
 	EmailHash    string
+	Email        string // clear text only with Options.StoreEmails
 	Props        string
 	UserAgent    string
 	Browser      string
@@ -39,7 +40,7 @@ var Columns = []string{
 	"url", "hostname", "path", "referrer", "referrer_host", "title",
 	"utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term",
 	"gclid", "gbraid", "wbraid", "msclkid", "fbclid", "ttclid", "li_fat_id", "twclid",
-	"form", "email_hash", "props", "user_agent", "browser", "os", "device", "is_bot", "source",
+	"form", "email_hash", "email", "props", "user_agent", "browser", "os", "device", "is_bot", "source",
 }
 
 // AppendTSV appends the event as one TabSeparated line.
@@ -54,7 +55,7 @@ func (e *Event) AppendTSV(b []byte) []byte {
 		e.URL, e.Hostname, e.Path, e.Referrer, e.ReferrerHost, e.Title,
 		e.UTMSource, e.UTMMedium, e.UTMCampaign, e.UTMContent, e.UTMTerm,
 		e.GCLID, e.GBRAID, e.WBRAID, e.MSCLKID, e.FBCLID, e.TTCLID, e.LiFatID, e.TWCLID,
-		e.Form, e.EmailHash, e.Props, e.UserAgent, e.Browser, e.OS, e.Device,
+		e.Form, e.EmailHash, e.Email, e.Props, e.UserAgent, e.Browser, e.OS, e.Device,
 	} {
 		b = appendField(b, s)
 	}

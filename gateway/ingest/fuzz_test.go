@@ -12,7 +12,7 @@ import (
 // The fuzz targets run their seed corpus as ordinary tests in `go test`;
 // `make test` also runs each one briefly with -fuzz, `make fuzz` for longer.
 
-var fuzzPipeline = NewPipeline()
+var fuzzPipeline = NewPipeline(Options{})
 
 // FuzzEvents feeds arbitrary bodies (and user agents) through the decoder
 // and the pipeline. Whatever comes in: no panic, every event either stored

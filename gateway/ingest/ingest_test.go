@@ -113,7 +113,7 @@ func body(events ...string) Body {
 }
 
 func TestProcess(t *testing.T) {
-	p := NewPipeline()
+	p := NewPipeline(Options{})
 	received := time.UnixMilli(1764770000500).UTC()
 	req := Request{ReceivedAt: received, UserAgent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15", Source: "js"}
 	const id = `"id":"5f0c3b8e-2d7a-4c1e-9b1a-0f6f2f9a1c01"`
@@ -176,7 +176,7 @@ func TestProcess(t *testing.T) {
 }
 
 func TestEmailHashIsNormalised(t *testing.T) {
-	p := NewPipeline()
+	p := NewPipeline(Options{})
 	req := Request{ReceivedAt: time.Now(), UserAgent: "Mozilla/5.0"}
 	hash := func(email string) string {
 		evs, rej := p.Process(body(`{"id":"5f0c3b8e-2d7a-4c1e-9b1a-0f6f2f9a1c01","type":"identify","ts":`+
@@ -211,7 +211,7 @@ func TestHashEmail(t *testing.T) {
 }
 
 func TestBatchLevelProblemsRejectEveryEvent(t *testing.T) {
-	p := NewPipeline()
+	p := NewPipeline(Options{})
 	ev := `{"id":"5f0c3b8e-2d7a-4c1e-9b1a-0f6f2f9a1c01","type":"page_view","ts":1764769990000,"url":"https://example.com/"}`
 	for name, mutate := range map[string]func(*Body){
 		"uid upper case":  func(b *Body) { b.UID = strings.ToUpper(testUID) },
@@ -230,7 +230,7 @@ func TestBatchLevelProblemsRejectEveryEvent(t *testing.T) {
 }
 
 func TestBots(t *testing.T) {
-	p := NewPipeline()
+	p := NewPipeline(Options{})
 	for ua, bot := range map[string]bool{
 		"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)": true,
 		"curl/8.5.0":           true,
@@ -275,3 +275,20 @@ func sha(s string) string {
 
 func jsonStr(s string) string { b, _ := json.Marshal(s); return string(b) }
 func jsonNum(n int64) string  { b, _ := json.Marshal(n); return string(b) }
+
+func TestEmailsInClearTextOnlyWhenOptedIn(t *testing.T) {
+	ev := `{"id":"5f0c3b8e-2d7a-4c1e-9b1a-0f6f2f9a1c01","type":"form_submit","ts":1764769990000,"url":"https://example.com/contact","email":" Ann@Example.com "}`
+	req := Request{ReceivedAt: time.UnixMilli(1764770000000), UserAgent: "Mozilla/5.0"}
+	for _, tc := range []struct {
+		opts Options
+		want string
+	}{{Options{}, ""}, {Options{StoreEmails: true}, "ann@example.com"}} {
+		events, rejected := NewPipeline(tc.opts).Process(body(ev), req)
+		if len(rejected) > 0 || len(events) != 1 {
+			t.Fatalf("%+v: %v", tc.opts, rejected)
+		}
+		if events[0].Email != tc.want || events[0].EmailHash != sha("ann@example.com") {
+			t.Errorf("%+v: email %q hash %q", tc.opts, events[0].Email, events[0].EmailHash)
+		}
+	}
+}

@@ -85,6 +85,7 @@ func validSID(s string) bool {
 
 // Pipeline validates and enriches batches. It is safe for concurrent use.
 type Pipeline struct {
+	o          Options
 	ua         *useragent.Parser
 	agents     sync.Map // user agent → browserInfo
 	agentCount atomic.Int64
@@ -94,8 +95,15 @@ type Pipeline struct {
 }
 
 // NewPipeline builds the user-agent parser once (it takes a few ms).
-func NewPipeline() *Pipeline {
-	return &Pipeline{ua: useragent.NewParser(), rejected: map[string]*atomic.Uint64{}}
+func NewPipeline(o Options) *Pipeline {
+	return &Pipeline{o: o, ua: useragent.NewParser(), rejected: map[string]*atomic.Uint64{}}
+}
+
+// Options change what the pipeline keeps.
+type Options struct {
+	// StoreEmails keeps a form's or identify call's email in clear text
+	// (column email) besides its hash; the operator opts in (--store-emails).
+	StoreEmails bool
 }
 
 // drop is a step's refusal: code is the counter's name, msg the client's reason.
@@ -300,15 +308,19 @@ func isCrawler(ua string) bool {
 	return false
 }
 
-// readIdentity keeps a form's or identify call's email only as a hash: the
-// hash joins a person's browsers without storing the address.
-func readIdentity(_ *Pipeline, in *input, ev *Event) *drop {
+// readIdentity keeps a form's or identify call's email as a hash, which joins
+// a person's browsers without storing the address (in clear text as well only
+// when the operator opted in).
+func readIdentity(p *Pipeline, in *input, ev *Event) *drop {
 	raw := &in.raw
 	hash, ok := HashEmail(raw.Email)
 	if !ok {
 		return dropf("bad_email", "email %q has no @", clip(NormalizeEmail(raw.Email), 64))
 	}
 	ev.EmailHash = hash
+	if p.o.StoreEmails && hash != "" {
+		ev.Email = NormalizeEmail(raw.Email)
+	}
 	if raw.LeadID != "" {
 		props := map[string]any{}
 		if ev.Props != "" {

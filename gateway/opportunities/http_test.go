@@ -119,7 +119,7 @@ func TestOpportunitiesEndpoint(t *testing.T) {
 }
 
 func TestOpportunitiesEndpointKeepsEmailsWhenOptedIn(t *testing.T) {
-	g := servertest.StartWith(t, func(c *server.Config) { c.Opportunities.StoreEmails = true })
+	g := servertest.StartWith(t, func(c *server.Config) { c.StoreEmails = true })
 	code, ans := send(t, g, "/v1/opportunities", bearer, `{"Id":"006A","CreatedDate":"2024-03-01","Email":"Jane@Example.com"}`)
 	if code != 200 {
 		t.Fatalf("%d %v", code, ans)

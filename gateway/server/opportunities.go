@@ -23,7 +23,7 @@ func (s *Server) postOpportunities(c *fiber.Ctx) error {
 	if err != nil {
 		return refuseRecords(c, err)
 	}
-	opps, rejected := opportunities.ParseAll(recs, source, time.Now(), s.cfg.Opportunities)
+	opps, rejected := opportunities.ParseAll(recs, source, time.Now(), opportunities.Config{StoreEmails: s.cfg.StoreEmails})
 	saved, err := opportunities.Save(c.UserContext(), s.cfg.Store, opps)
 	if err != nil {
 		s.cfg.Log.Error("opportunities not stored", "opportunities", len(opps), "err", err)

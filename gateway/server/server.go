@@ -15,7 +15,6 @@ import (
 
 	"github.com/calltrail/calltrail/gateway/calls"
 	"github.com/calltrail/calltrail/gateway/ingest"
-	"github.com/calltrail/calltrail/gateway/opportunities"
 	"github.com/calltrail/calltrail/gateway/store"
 )
 
@@ -40,8 +39,9 @@ type Config struct {
 	APIToken string       // bearer token of the read/admin API
 	Calls    calls.Config // provider webhooks: secrets, visitor id fields
 	Log      *slog.Logger
-	// Opportunities: whether their emails are kept in clear text too.
-	Opportunities opportunities.Config
+	// StoreEmails keeps emails (forms, identify calls, opportunities) in
+	// clear text besides their hash; off, only the hash is stored.
+	StoreEmails bool
 	// RateLimit is the most requests per second one client IP may make to
 	// the ingestion endpoints (429 past it); 0 turns the limit off.
 	RateLimit int
@@ -94,7 +94,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	s := &Server{cfg: cfg, pipeline: ingest.NewPipeline(), events: make(chan struct{}, maxEventRequests)}
+	s := &Server{cfg: cfg, pipeline: ingest.NewPipeline(ingest.Options{StoreEmails: cfg.StoreEmails}), events: make(chan struct{}, maxEventRequests)}
 	if script, err := newScript(); err != nil {
 		// Still useful without it (API, calls, reports); say so once.
 		cfg.Log.Warn("site script unavailable", "err", err)

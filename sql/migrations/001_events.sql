@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS events_raw
     twclid        String,
     form          String,
     email_hash    String,
+    email         String,   -- only when the operator opts in (--store-emails)
     props         String,
     user_agent    String,
     browser       LowCardinality(String),

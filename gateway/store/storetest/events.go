@@ -32,7 +32,7 @@ type Hit struct {
 // insert, as the gateway's writer would.
 func Insert(t testing.TB, s store.Store, hits ...Hit) {
 	t.Helper()
-	p := ingest.NewPipeline()
+	p := ingest.NewPipeline(ingest.Options{})
 	var rows []byte
 	for _, h := range hits {
 		id, site, typ, ua := h.ID, h.Site, h.Type, h.UA
