@@ -21,23 +21,14 @@ func parseCallRail(body []byte, o parseOptions) (*Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	callID, err := p.ID("resource_id")
+	t, err := o.newTask(p, body, callFields{
+		source: SourceCallRail, name: "CallRail", ids: []string{"resource_id", "id"},
+		direction: "direction", phone: "customer_phone_number", tracking: "tracking_phone_number",
+		sources: []string{"source_name", "formatted_tracking_source"},
+	})
 	if err != nil {
 		return nil, err
 	}
-	if callID == "" {
-		if callID, err = p.ID("id"); err != nil {
-			return nil, err
-		}
-	}
-	if callID == "" {
-		return nil, sfrecord.Badf("no call id: CallRail sends resource_id (CAL…) or id")
-	}
-	if err := sfrecord.CheckID("the call id", callID); err != nil {
-		return nil, err
-	}
-	t := o.newTask(SourceCallRail, callID, body)
-
 	if t.StartTime, err = p.Time("start_time"); err != nil {
 		return nil, err
 	}
@@ -52,28 +43,6 @@ func parseCallRail(body []byte, o parseOptions) (*Task, error) {
 	if t.StartTime == nil && t.CreatedDate == nil {
 		return nil, sfrecord.Badf("no call time: start_time is required")
 	}
-	if t.CallDurationSeconds, err = p.Seconds("duration"); err != nil {
-		return nil, err
-	}
-	dir, err := p.Str("direction")
-	if err != nil {
-		return nil, err
-	}
-	t.CallType = direction(dir)
-	if t.Phone, err = p.Str("customer_phone_number"); err != nil {
-		return nil, err
-	}
-	if t.TrackingNumber, err = p.Str("tracking_phone_number"); err != nil {
-		return nil, err
-	}
-	source, err := p.Str("source_name")
-	if err != nil {
-		return nil, err
-	}
-	if source == "" {
-		source, _ = p.Str("formatted_tracking_source")
-	}
-	t.Subject = callSubject("CallRail", t.CallType, t.Phone, source)
 
 	// Where CallRail can carry the visitor id.
 	var ids found
@@ -127,21 +96,75 @@ func callSubject(provider, callType, phone, source string) string {
 	return b.String()
 }
 
-// newTask starts a provider call's Task.
-func (o parseOptions) newTask(source, callID string, body []byte) *Task {
+// callFields say where a provider's payload keeps what every call has.
+type callFields struct {
+	source, name    string   // Source, and the provider's name for the Subject
+	ids             []string // the call id: the first of these that is set
+	direction       string   // "" for a provider that sends inbound calls only
+	phone, tracking string   // the caller's number, the tracking number
+	sources         []string // the call's source label: the first that is set
+}
+
+// newTask starts a provider call's Task from the fields every provider has:
+// the call id, duration, direction, numbers and the Subject.
+func (o parseOptions) newTask(p sfrecord.Record, body []byte, f callFields) (*Task, error) {
+	callID, err := first(p.ID, f.ids)
+	if err != nil {
+		return nil, err
+	}
+	if callID == "" {
+		return nil, sfrecord.Badf("no call id: %s sends %s", f.name, strings.Join(f.ids, " or "))
+	}
+	if err := sfrecord.CheckID("the call id", callID); err != nil {
+		return nil, err
+	}
 	typ := o.taskType
 	if typ == "" {
 		typ = DefaultTaskType
 	}
-	return &Task{
-		TaskID:         source + ":" + callID,
-		Source:         source,
+	t := &Task{
+		TaskID:         f.source + ":" + callID,
+		Source:         f.source,
 		ProviderCallID: callID,
 		Type:           typ,
+		CallType:       "Inbound",
 		Properties:     json.RawMessage(compact(body)),
 		ReceivedAt:     o.now,
 		Version:        sfrecord.VersionOf(o.now),
 	}
+	if t.CallDurationSeconds, err = p.Seconds("duration"); err != nil {
+		return nil, err
+	}
+	if f.direction != "" {
+		dir, err := p.Str(f.direction)
+		if err != nil {
+			return nil, err
+		}
+		t.CallType = direction(dir)
+	}
+	if t.Phone, err = p.Str(f.phone); err != nil {
+		return nil, err
+	}
+	if t.TrackingNumber, err = p.Str(f.tracking); err != nil {
+		return nil, err
+	}
+	source, err := first(p.Str, f.sources)
+	if err != nil {
+		return nil, err
+	}
+	t.Subject = callSubject(f.name, t.CallType, t.Phone, source)
+	return t, nil
+}
+
+// first reads keys in order and returns the first value that is set.
+func first(read func(key string) (string, error), keys []string) (string, error) {
+	for _, k := range keys {
+		v, err := read(k)
+		if err != nil || v != "" {
+			return v, err
+		}
+	}
+	return "", nil
 }
 
 // applyUID keeps the best visitor id found.

@@ -15,18 +15,13 @@ func parseCTM(body []byte, o parseOptions) (*Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	callID, err := p.ID("id")
+	t, err := o.newTask(p, body, callFields{
+		source: SourceCTM, name: "CallTrackingMetrics", ids: []string{"id"},
+		direction: "direction", phone: "caller_number", tracking: "tracking_number", sources: []string{"source"},
+	})
 	if err != nil {
 		return nil, err
 	}
-	if callID == "" {
-		return nil, sfrecord.Badf("no call id: CallTrackingMetrics sends the call's id")
-	}
-	if err := sfrecord.CheckID("the call id", callID); err != nil {
-		return nil, err
-	}
-	t := o.newTask(SourceCTM, callID, body)
-
 	if t.StartTime, err = p.Epoch("unix_time", 1); err != nil {
 		return nil, err
 	}
@@ -38,25 +33,6 @@ func parseCTM(body []byte, o parseOptions) (*Task, error) {
 	if t.StartTime == nil {
 		return nil, sfrecord.Badf("no call time: unix_time or called_at is required")
 	}
-	if t.CallDurationSeconds, err = p.Seconds("duration"); err != nil {
-		return nil, err
-	}
-	dir, err := p.Str("direction")
-	if err != nil {
-		return nil, err
-	}
-	t.CallType = direction(dir)
-	if t.Phone, err = p.Str("caller_number"); err != nil {
-		return nil, err
-	}
-	if t.TrackingNumber, err = p.Str("tracking_number"); err != nil {
-		return nil, err
-	}
-	source, err := p.Str("source")
-	if err != nil {
-		return nil, err
-	}
-	t.Subject = callSubject("CallTrackingMetrics", t.CallType, t.Phone, source)
 
 	var ids found
 	switch cf := p["custom_fields"].(type) {

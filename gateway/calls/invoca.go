@@ -35,23 +35,15 @@ func parseInvoca(body []byte, o parseOptions) (*Task, error) {
 	if typ != "" && !strings.EqualFold(typ, "call") {
 		return nil, ErrNotACall
 	}
-	var callID string
-	for _, k := range []string{"complete_call_id", "corrects_transaction_id", "transaction_id"} {
-		if callID, err = p.ID(k); err != nil {
-			return nil, err
-		}
-		if callID != "" {
-			break
-		}
-	}
-	if callID == "" {
-		return nil, sfrecord.Badf("no call id: Invoca sends complete_call_id or transaction_id")
-	}
-	if err := sfrecord.CheckID("the call id", callID); err != nil {
+	// Invoca's transactions are inbound calls; it sends no direction.
+	t, err := o.newTask(p, body, callFields{
+		source: SourceInvoca, name: "Invoca", ids: []string{"complete_call_id", "corrects_transaction_id", "transaction_id"},
+		phone: "calling_phone_number", tracking: "virtual_line_id",
+		sources: []string{"call_source_description", "advertiser_campaign_name"},
+	})
+	if err != nil {
 		return nil, err
 	}
-	t := o.newTask(SourceInvoca, callID, body)
-
 	if t.StartTime, err = p.Epoch("start_time_utc", 1000); err != nil {
 		return nil, err
 	}
@@ -66,26 +58,6 @@ func parseInvoca(body []byte, o parseOptions) (*Task, error) {
 	if t.StartTime == nil {
 		return nil, sfrecord.Badf("no call time: start_time_utc is required")
 	}
-	if t.CallDurationSeconds, err = p.Seconds("duration"); err != nil {
-		return nil, err
-	}
-	t.CallType = "Inbound"
-	if t.Phone, err = p.Str("calling_phone_number"); err != nil {
-		return nil, err
-	}
-	if t.TrackingNumber, err = p.Str("virtual_line_id"); err != nil {
-		return nil, err
-	}
-	source, err := p.Str("call_source_description")
-	if err != nil {
-		return nil, err
-	}
-	if source == "" {
-		if source, err = p.Str("advertiser_campaign_name"); err != nil {
-			return nil, err
-		}
-	}
-	t.Subject = callSubject("Invoca", t.CallType, t.Phone, source)
 
 	var ids found
 	switch cd := p["custom_data"].(type) {

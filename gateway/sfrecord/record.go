@@ -132,22 +132,28 @@ func (p Record) ID(key string) (string, error) {
 	}
 }
 
+// numeric is the text of a field that may be a JSON number or a numeric
+// string (CSV exports and some providers quote numbers); "" when missing,
+// null or empty. what names the expected value in the error.
+func (p Record) numeric(key, what string) (string, error) {
+	switch v := p[key].(type) {
+	case nil:
+		return "", nil
+	case string:
+		return strings.TrimSpace(v), nil
+	case json.Number:
+		return v.String(), nil
+	default:
+		return "", Badf("%s must be %s, got %s", key, what, KindOf(v))
+	}
+}
+
 // Seconds is a duration in seconds: a number or a numeric string ("13");
 // missing, null or "" is nil.
 func (p Record) Seconds(key string) (*int64, error) {
-	var text string
-	switch v := p[key].(type) {
-	case nil:
-		return nil, nil
-	case string:
-		text = strings.TrimSpace(v)
-	case json.Number:
-		text = v.String()
-	default:
-		return nil, Badf("%s must be a number of seconds, got %s", key, KindOf(v))
-	}
-	if text == "" {
-		return nil, nil
+	text, err := p.numeric(key, "a number of seconds")
+	if err != nil || text == "" {
+		return nil, err
 	}
 	f, err := strconv.ParseFloat(text, 64)
 	if err != nil || f < 0 || math.IsInf(f, 0) || f > 1e9 {
@@ -160,19 +166,9 @@ func (p Record) Seconds(key string) (*int64, error) {
 // Epoch reads a Unix time: seconds (scale 1) or milliseconds (scale 1000),
 // as a number or numeric string.
 func (p Record) Epoch(key string, scale int64) (*time.Time, error) {
-	var text string
-	switch v := p[key].(type) {
-	case nil:
-		return nil, nil
-	case string:
-		text = strings.TrimSpace(v)
-	case json.Number:
-		text = v.String()
-	default:
-		return nil, Badf("%s must be a Unix time, got %s", key, KindOf(v))
-	}
-	if text == "" {
-		return nil, nil
+	text, err := p.numeric(key, "a Unix time")
+	if err != nil || text == "" {
+		return nil, err
 	}
 	f, err := strconv.ParseFloat(text, 64)
 	if err != nil || f <= 0 || f > 1e15 {
@@ -239,19 +235,9 @@ func (p Record) Bool(key string) (*bool, error) {
 // string ("1250.50"), 0 or more. Missing, null or "" is 0. Thousands
 // separators and currency signs are refused rather than guessed at.
 func (p Record) Amount(key string) (float64, error) {
-	var text string
-	switch v := p[key].(type) {
-	case nil:
-		return 0, nil
-	case string:
-		text = strings.TrimSpace(v)
-	case json.Number:
-		text = v.String()
-	default:
-		return 0, Badf("%s must be a number, got %s", key, KindOf(v))
-	}
-	if text == "" {
-		return 0, nil
+	text, err := p.numeric(key, "a number")
+	if err != nil || text == "" {
+		return 0, err
 	}
 	f, err := strconv.ParseFloat(text, 64)
 	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) || strings.IndexFunc(text, notDecimal) >= 0 {
