@@ -54,7 +54,7 @@ func DecodeBody(data []byte) (Body, error) {
 	}
 	s := scanner{b: data}
 	if c := s.peek(); c != '{' {
-		if _, err := s.skip(0); err == nil && s.end() == nil {
+		if _, err := s.skip(0); err == nil && s.peek() == 0 {
 			return b, fmt.Errorf("body must be a JSON object with site, uid, sid, sent_at and events, not a JSON %s", (&scanner{b: data}).kindAt())
 		}
 		return b, errors.New("body is not valid JSON: expected an object {\"site\": …, \"events\": […]}")
@@ -90,15 +90,8 @@ func DecodeBody(data []byte) (Body, error) {
 		_, err := s.skip(1)
 		return err
 	})
-	if err == nil {
-		err = s.end()
-	}
-	if err != nil {
-		var fe *fieldError
-		if errors.As(err, &fe) {
-			return b, err
-		}
-		return b, fmt.Errorf("body is not valid JSON: %v", err)
+	if err := s.finish("body", err); err != nil {
+		return b, err
 	}
 	if len(b.Events) == 0 {
 		return b, errors.New("events: expected a non-empty array")
@@ -151,15 +144,5 @@ func decodeEvent(raw json.RawMessage) (RawEvent, error) {
 		_, err := s.skip(1)
 		return err
 	})
-	if err == nil {
-		err = s.end()
-	}
-	if err != nil {
-		var fe *fieldError
-		if errors.As(err, &fe) {
-			return e, err
-		}
-		return e, fmt.Errorf("event is not valid JSON: %v", err)
-	}
-	return e, nil
+	return e, s.finish("event", err)
 }

@@ -424,9 +424,16 @@ func (s *scanner) array(elem func() error) error {
 }
 
 // end checks that only white space follows.
-func (s *scanner) end() error {
-	if s.peek() != 0 {
-		return s.errorf("data after the JSON value")
+// finish ends a decode: err is what reading the value returned. A field's
+// own error (wrong type, too long) is reported as it is; any other is the
+// JSON itself being broken, said as "<what> is not valid JSON: …".
+func (s *scanner) finish(what string, err error) error {
+	if err == nil && s.peek() != 0 {
+		err = s.errorf("data after the JSON value")
 	}
-	return nil
+	var fe *fieldError
+	if err == nil || errors.As(err, &fe) {
+		return err
+	}
+	return fmt.Errorf("%s is not valid JSON: %v", what, err)
 }

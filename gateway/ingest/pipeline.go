@@ -57,8 +57,8 @@ func validSite(s string) bool {
 	return true
 }
 
-// validUID: 32 lowercase hex characters.
-func validUID(s string) bool {
+// ValidUID tells a _biz_uid: 32 lowercase hex characters.
+func ValidUID(s string) bool {
 	if len(s) != 32 {
 		return false
 	}
@@ -182,7 +182,7 @@ func validateBatch(b *Body) *drop {
 	switch {
 	case !validSite(b.Site):
 		return dropf("bad_site", "site must be 1 to %d printable characters without spaces", maxSite)
-	case !validUID(b.UID):
+	case !ValidUID(b.UID):
 		return dropf("bad_uid", "uid must be 32 lowercase hex characters (the _biz_uid cookie)")
 	case !validSID(b.SID):
 		return dropf("bad_sid", "sid must be 1 to %d characters of [0-9A-Za-z_-]", maxSID)

@@ -146,7 +146,7 @@ func (s *Server) pixel(c *fiber.Ctx) error {
 		return s.unavailable(c, "shutting down")
 	}
 	uid := strings.Clone(c.Cookies("_biz_uid"))
-	if !isUID(uid) {
+	if !ingest.ValidUID(uid) {
 		uid = newUID()
 	}
 	sid := strings.Clone(c.Cookies("_biz_sid"))
@@ -214,18 +214,6 @@ func (s *Server) preflight(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderAccessControlAllowHeaders, "Content-Type")
 	c.Set(fiber.HeaderAccessControlMaxAge, "86400")
 	return c.SendStatus(fiber.StatusNoContent)
-}
-
-func isUID(s string) bool {
-	if len(s) != 32 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 // newUID makes a visitor id in _biz_uid's format: a UUIDv4 without dashes.

@@ -88,70 +88,50 @@ func Clip(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// Str is a text field: a string (or a number, written as sent); missing or
-// null is "".
-func (p Record) Str(key string) (string, error) {
+// text reads a field as text: a string (trimmed), or when numbers is true a
+// JSON number written as sent (CSV exports and some providers quote numbers,
+// others don't); missing or null is "". what names the expected value in
+// the error.
+func (p Record) text(key, what string, numbers bool) (string, error) {
 	switch v := p[key].(type) {
 	case nil:
 		return "", nil
 	case string:
 		return strings.TrimSpace(v), nil
 	case json.Number:
-		return v.String(), nil
-	default:
-		return "", Badf("%s must be a string, got %s", key, KindOf(v))
+		if numbers {
+			return v.String(), nil
+		}
 	}
+	return "", Badf("%s must be %s, got %s", key, what, KindOf(p[key]))
+}
+
+// Str is a text field: a string (or a number, written as sent); missing or
+// null is "".
+func (p Record) Str(key string) (string, error) {
+	return p.text(key, "a string", true)
 }
 
 // Strict is a text field that must be a string (or absent / null).
 func (p Record) Strict(key string) (string, error) {
-	switch v := p[key].(type) {
-	case nil:
-		return "", nil
-	case string:
-		return strings.TrimSpace(v), nil
-	default:
-		return "", Badf("%s must be a string, got %s", key, KindOf(v))
-	}
+	return p.text(key, "a string", false)
 }
 
 // ID is an identifier: a non-empty string or a whole number.
 func (p Record) ID(key string) (string, error) {
-	switch v := p[key].(type) {
-	case nil:
-		return "", nil
-	case string:
-		return strings.TrimSpace(v), nil
-	case json.Number:
-		if _, err := v.Int64(); err != nil {
-			return "", Badf("%s must be a string or a whole number, got %s", key, v)
+	s, err := p.text(key, "a string or a whole number", true)
+	if n, ok := p[key].(json.Number); ok && err == nil {
+		if _, err := n.Int64(); err != nil {
+			return "", Badf("%s must be a string or a whole number, got %s", key, n)
 		}
-		return v.String(), nil
-	default:
-		return "", Badf("%s must be a string or a whole number, got %s", key, KindOf(v))
 	}
-}
-
-// numeric is the text of a field that may be a JSON number or a numeric
-// string (CSV exports and some providers quote numbers); "" when missing,
-// null or empty. what names the expected value in the error.
-func (p Record) numeric(key, what string) (string, error) {
-	switch v := p[key].(type) {
-	case nil:
-		return "", nil
-	case string:
-		return strings.TrimSpace(v), nil
-	case json.Number:
-		return v.String(), nil
-	default:
-		return "", Badf("%s must be %s, got %s", key, what, KindOf(v))
-	}
+	return s, err
 }
 
 // Seconds is a duration in seconds: a number or a numeric string ("13");
 // missing, null or "" is nil.
 func (p Record) Seconds(key string) (*int64, error) {
-	text, err := p.numeric(key, "a number of seconds")
+	text, err := p.text(key, "a number of seconds", true)
 	if err != nil || text == "" {
 		return nil, err
 	}
@@ -166,7 +146,7 @@ func (p Record) Seconds(key string) (*int64, error) {
 // Epoch reads a Unix time: seconds (scale 1) or milliseconds (scale 1000),
 // as a number or numeric string.
 func (p Record) Epoch(key string, scale int64) (*time.Time, error) {
-	text, err := p.numeric(key, "a Unix time")
+	text, err := p.text(key, "a Unix time", true)
 	if err != nil || text == "" {
 		return nil, err
 	}
@@ -235,7 +215,7 @@ func (p Record) Bool(key string) (*bool, error) {
 // string ("1250.50"), 0 or more. Missing, null or "" is 0. Thousands
 // separators and currency signs are refused rather than guessed at.
 func (p Record) Amount(key string) (float64, error) {
-	text, err := p.numeric(key, "a number")
+	text, err := p.text(key, "a number", true)
 	if err != nil || text == "" {
 		return 0, err
 	}
