@@ -1,6 +1,7 @@
 -- People, not just browsers (docs/identity.md). A person is every uid joined,
 -- directly or through others, by an identity key: the hash of an email given
--- in a form or an identify call, or a CRM lead id from identify. person_id is
+-- in a form or an identify call, a CRM lead id from identify, or the WhoId (the
+-- CRM Lead or Contact) a call's Task was logged on. person_id is
 -- the smallest uid of the group, so it is stable until a group merges with
 -- another. A uid with no key is its own person (the views that use this one
 -- fall back to the uid).
@@ -11,7 +12,11 @@ WHERE email_hash != '' AND is_bot = 0
 UNION ALL
 SELECT DISTINCT uid, concat('lead:', JSONExtractString(props, 'lead_id')) AS key
 FROM events_raw
-WHERE type = 'identify' AND JSONExtractString(props, 'lead_id') != '' AND is_bot = 0;
+WHERE type = 'identify' AND JSONExtractString(props, 'lead_id') != '' AND is_bot = 0
+UNION ALL
+SELECT DISTINCT uid, concat('who:', who_id) AS key
+FROM call_tasks FINAL
+WHERE uid != '' AND who_id != '';
 
 -- Connected uids by label propagation: each round, every key takes the
 -- smallest label of its uids and every uid the smallest label of its keys.
