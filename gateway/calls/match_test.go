@@ -39,6 +39,18 @@ type matchCase struct {
 // ad content, landing page, session_id.
 const tpColumns = "touchpoint_type, touchpoint_source, medium, marketing_channel_path, ad_campaign_name, ad_content, keyword_text, landing_page, referrer_page, session_id"
 
+// adTouchpoint is the merged touchpoint (tpColumns) of a call of Task.Type typ
+// in session sid, which came from the Google ad click adURL.
+func adTouchpoint(typ, sid string) []string {
+	return []string{typ, "Google AdWords", typ, "Paid Search.Google", "spring", "ad-7", "plumber", "https://shop.example/offer", "https://www.google.com/", sid}
+}
+
+// crmTouchpoint is the separate CRM Task touchpoint (tpColumns) of an unmerged
+// call of Task.Type typ: no web fields, the Task's subject as ad content.
+func crmTouchpoint(typ string) []string {
+	return []string{typ, "CRM Activity", typ, "Other", "", "Call from +31 20 555 0101", "", "", "", ""}
+}
+
 func TestVerdictsUnderTheSourceRules(t *testing.T) {
 	ad := func(sid, clock string) session {
 		return session{sid, []hit{page(clock, adURL, "https://www.google.com/")}}
@@ -49,56 +61,56 @@ func TestVerdictsUnderTheSourceRules(t *testing.T) {
 			sessions: []session{ad("s1217", "12:17")},
 			rec:      func(t *testing.T, uid string) map[string]any { return callTask(t, "T-1305", "Call", uid, "13:05") },
 			verdict:  "outside_window", sessionID: "s1217", minutes: 48,
-			touchpoint: []string{"Call", "CRM Activity", "Call", "Other", "", "Call from +31 20 555 0101", "", "", "", ""},
+			touchpoint: crmTouchpoint("Call"),
 		},
 		{
 			name:     "call 29 minutes after the session start is merged",
 			sessions: []session{ad("s29", "12:00")},
 			rec:      func(t *testing.T, uid string) map[string]any { return callTask(t, "T-29", "Call", uid, "12:29") },
 			verdict:  "merged", sessionID: "s29", minutes: 29,
-			touchpoint: []string{"Call", "Google AdWords", "Call", "Paid Search.Google", "spring", "ad-7", "plumber", "https://shop.example/offer", "https://www.google.com/", "s29"},
+			touchpoint: adTouchpoint("Call", "s29"),
 		},
 		{
 			name:     "call exactly 30 minutes after the session start is merged",
 			sessions: []session{ad("s30", "12:00")},
 			rec:      func(t *testing.T, uid string) map[string]any { return callTask(t, "T-30", "Call", uid, "12:30") },
 			verdict:  "merged", sessionID: "s30", minutes: 30,
-			touchpoint: []string{"Call", "Google AdWords", "Call", "Paid Search.Google", "spring", "ad-7", "plumber", "https://shop.example/offer", "https://www.google.com/", "s30"},
+			touchpoint: adTouchpoint("Call", "s30"),
 		},
 		{
 			name:     "call 31 minutes after the session start is not merged",
 			sessions: []session{ad("s31", "12:00")},
 			rec:      func(t *testing.T, uid string) map[string]any { return callTask(t, "T-31", "Call", uid, "12:31") },
 			verdict:  "outside_window", sessionID: "s31", minutes: 31,
-			touchpoint: []string{"Call", "CRM Activity", "Call", "Other", "", "Call from +31 20 555 0101", "", "", "", ""},
+			touchpoint: crmTouchpoint("Call"),
 		},
 		{
 			name:     "call 1 minute before the first hit is merged (clock skew)",
 			sessions: []session{ad("early1", "12:00")},
 			rec:      func(t *testing.T, uid string) map[string]any { return callTask(t, "T-early1", "Call", uid, "11:59") },
 			verdict:  "merged", sessionID: "early1", minutes: -1,
-			touchpoint: []string{"Call", "Google AdWords", "Call", "Paid Search.Google", "spring", "ad-7", "plumber", "https://shop.example/offer", "https://www.google.com/", "early1"},
+			touchpoint: adTouchpoint("Call", "early1"),
 		},
 		{
 			name:       "call 3 minutes before the first hit has no session",
 			sessions:   []session{ad("early3", "12:00")},
 			rec:        func(t *testing.T, uid string) map[string]any { return callTask(t, "T-early3", "Call", uid, "11:57") },
 			verdict:    "no_session",
-			touchpoint: []string{"Call", "CRM Activity", "Call", "Other", "", "Call from +31 20 555 0101", "", "", "", ""},
+			touchpoint: crmTouchpoint("Call"),
 		},
 		{
 			name:     "empty Task.Type gives a Web Visit touchpoint, merged",
 			sessions: []session{ad("notype", "12:00")},
 			rec:      func(t *testing.T, uid string) map[string]any { return callTask(t, "T-notype", "", uid, "12:10") },
 			verdict:  "merged", sessionID: "notype", minutes: 10,
-			touchpoint: []string{"Web Visit", "Google AdWords", "Web Visit", "Paid Search.Google", "spring", "ad-7", "plumber", "https://shop.example/offer", "https://www.google.com/", "notype"},
+			touchpoint: adTouchpoint("Web Visit", "notype"),
 		},
 		{
 			name:     "empty Task.Type gives a Web Visit touchpoint, not merged",
 			sessions: []session{ad("notype-late", "12:00")},
 			rec:      func(t *testing.T, uid string) map[string]any { return callTask(t, "T-notype-late", "", uid, "14:00") },
 			verdict:  "outside_window", sessionID: "notype-late", minutes: 120,
-			touchpoint: []string{"Web Visit", "CRM Activity", "Web Visit", "Other", "", "Call from +31 20 555 0101", "", "", "", ""},
+			touchpoint: crmTouchpoint("Web Visit"),
 		},
 		{
 			name: "Task.Type Phone Call: type and medium from the Task, the rest from an organic session",
@@ -120,7 +132,7 @@ func TestVerdictsUnderTheSourceRules(t *testing.T) {
 			},
 			rec:     func(t *testing.T, uid string) map[string]any { return callTask(t, "T-two", "Call", uid, "12:50") },
 			verdict: "merged", sessionID: "second", minutes: 10,
-			touchpoint: []string{"Call", "Google AdWords", "Call", "Paid Search.Google", "spring", "ad-7", "plumber", "https://shop.example/offer", "https://www.google.com/", "second"},
+			touchpoint: adTouchpoint("Call", "second"),
 		},
 		{
 			name: "two sessions, the latest too old: not merged into the earlier one either",
@@ -130,13 +142,13 @@ func TestVerdictsUnderTheSourceRules(t *testing.T) {
 			},
 			rec:     func(t *testing.T, uid string) map[string]any { return callTask(t, "T-old", "Call", uid, "12:45") },
 			verdict: "outside_window", sessionID: "old", minutes: 45,
-			touchpoint: []string{"Call", "CRM Activity", "Call", "Other", "", "Call from +31 20 555 0101", "", "", "", ""},
+			touchpoint: crmTouchpoint("Call"),
 		},
 		{
 			name:       "no web session at all",
 			rec:        func(t *testing.T, uid string) map[string]any { return callTask(t, "T-nosession", "Call", uid, "12:00") },
 			verdict:    "no_session",
-			touchpoint: []string{"Call", "CRM Activity", "Call", "Other", "", "Call from +31 20 555 0101", "", "", "", ""},
+			touchpoint: crmTouchpoint("Call"),
 		},
 		{
 			name:     "no BizibleId: no touchpoint",
@@ -161,7 +173,7 @@ func TestVerdictsUnderTheSourceRules(t *testing.T) {
 				return r
 			},
 			verdict: "merged", sessionID: "tpdate", minutes: 20,
-			touchpoint: []string{"Call", "Google AdWords", "Call", "Paid Search.Google", "spring", "ad-7", "plumber", "https://shop.example/offer", "https://www.google.com/", "tpdate"},
+			touchpoint: adTouchpoint("Call", "tpdate"),
 		},
 		{
 			name:     "call time: CreatedDate when there is no Touchpoint Date",
@@ -173,7 +185,7 @@ func TestVerdictsUnderTheSourceRules(t *testing.T) {
 				return r
 			},
 			verdict: "outside_window", sessionID: "created", minutes: 40,
-			touchpoint: []string{"Call", "CRM Activity", "Call", "Other", "", "Call from +31 20 555 0101", "", "", "", ""},
+			touchpoint: crmTouchpoint("Call"),
 		},
 	}
 
