@@ -13,6 +13,7 @@ import (
 	"github.com/calltrail/calltrail/gateway/calls"
 	"github.com/calltrail/calltrail/gateway/server/servertest"
 	"github.com/calltrail/calltrail/gateway/sfrecord"
+	"github.com/calltrail/calltrail/gateway/sfrecord/sftest"
 )
 
 // dataLoaderCSV is a Task export as Salesforce Data Loader writes it: a BOM,
@@ -48,24 +49,13 @@ func TestImportCSV(t *testing.T) {
 	if want := (sfrecord.ImportStats{Rows: 9, Created: 3, Updated: 1, Rejected: 5}); stats != want {
 		t.Errorf("stats %+v, want %+v", stats, want)
 	}
-	wantRejected := []string{
+	sftest.ImportReport(t, rejected.String(), progress.String(), stats.Rejected, 3,
 		"line 4 (Id 00T000000000003AAA): CreatedDate: cannot read \"03/01/2024 13:05\"",
 		"line 5: Id is required",
 		"line 6: 3 fields, the header has 12",
 		"line 8 (Id 00T000000000006AAA): CallDurationInSeconds must be a number of seconds",
 		"line 11 (Id 00T000000000008AAA): no call time",
-	}
-	for _, w := range wantRejected {
-		if !strings.Contains(rejected.String(), w) {
-			t.Errorf("rejected rows do not say %q:\n%s", w, rejected.String())
-		}
-	}
-	if n := strings.Count(rejected.String(), "\n"); n != stats.Rejected {
-		t.Errorf("%d rejection lines for %d rejected rows", n, stats.Rejected)
-	}
-	if n := strings.Count(progress.String(), "\n"); n != 3 {
-		t.Errorf("progress:\n%s\nwant a line per batch (3)", progress.String())
-	}
+	)
 
 	// The edit on line 7 replaced line 2: one call, merged, typed "Phone Call".
 	if got := verdictOf(t, g.Store, "00T000000000001AAA"); got != "merged\tcsv" {

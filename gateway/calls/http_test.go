@@ -14,6 +14,7 @@ import (
 	"github.com/calltrail/calltrail/gateway/calls"
 	"github.com/calltrail/calltrail/gateway/server"
 	"github.com/calltrail/calltrail/gateway/server/servertest"
+	"github.com/calltrail/calltrail/gateway/sfrecord/sftest"
 )
 
 // CallRail's published sample and the company token that signs it.
@@ -221,16 +222,7 @@ func TestTasksEndpoint(t *testing.T) {
 		t.Fatalf("mixed batch: %d %v", code, ans)
 	}
 	wantReasons := map[float64]string{1: "CreatedDate", 2: "Id is required", 3: "CallDurationInSeconds", 4: "no call time", 5: "Id must be a string", 6: "JSON object"}
-	rejected := ans["rejected"].([]any)
-	if len(rejected) != len(wantReasons) {
-		t.Fatalf("rejected %v, want %d records", rejected, len(wantReasons))
-	}
-	for _, r := range rejected {
-		r := r.(map[string]any)
-		if want := wantReasons[r["index"].(float64)]; want == "" || !strings.Contains(r["reason"].(string), want) {
-			t.Errorf("rejection %v, want a reason with %q", r, want)
-		}
-	}
+	sftest.Rejections(t, ans, wantReasons)
 	if got := verdictOf(t, g.Store, "00T5g00000AbCdEAAV"); got != "no_session\t" {
 		t.Errorf("the updated task: %q", got)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/calltrail/calltrail/gateway/server"
 	"github.com/calltrail/calltrail/gateway/server/servertest"
 	"github.com/calltrail/calltrail/gateway/sfrecord"
+	"github.com/calltrail/calltrail/gateway/sfrecord/sftest"
 )
 
 // send posts body to path with the given Authorization header ("" for
@@ -83,16 +84,7 @@ func TestOpportunitiesEndpoint(t *testing.T) {
 		t.Fatalf("mixed batch: %d %v", code, ans)
 	}
 	wantReasons := map[float64]string{1: "no person", 2: "Id is required", 3: "Amount must be a number", 4: "CreatedDate is required", 5: "IsWon must be true or false", 6: "JSON object"}
-	rejected := ans["rejected"].([]any)
-	if len(rejected) != len(wantReasons) {
-		t.Fatalf("rejected %v, want %d records", rejected, len(wantReasons))
-	}
-	for _, r := range rejected {
-		r := r.(map[string]any)
-		if want := wantReasons[r["index"].(float64)]; want == "" || !strings.Contains(r["reason"].(string), want) {
-			t.Errorf("rejection %v, want a reason with %q", r, want)
-		}
-	}
+	rejected := sftest.Rejections(t, ans, wantReasons)
 	if r := rejected[0].(map[string]any); r["id"] != "006000000000002AAA" {
 		t.Errorf("a rejection names the record's Id: %v", r)
 	}
@@ -154,23 +146,13 @@ func TestImportOpportunitiesCSV(t *testing.T) {
 	if want := (sfrecord.ImportStats{Rows: 9, Created: 3, Updated: 1, Rejected: 5}); stats != want {
 		t.Errorf("stats %+v, want %+v", stats, want)
 	}
-	for _, w := range []string{
+	sftest.ImportReport(t, rejected.String(), progress.String(), stats.Rejected, 2,
 		`line 4 (Id 006000000000003AAA): Amount must be a number such as 1250.50, got "12,500"`,
 		"line 5: Id is required",
 		"line 6 (Id 006000000000005AAA): no person: give ContactId (or WhoId) or Email",
 		"line 7: 2 fields, the header has 12",
 		"line 8 (Id 006000000000007AAA): IsWon is true but IsClosed is false",
-	} {
-		if !strings.Contains(rejected.String(), w) {
-			t.Errorf("rejected rows do not say %q:\n%s", w, rejected.String())
-		}
-	}
-	if n := strings.Count(rejected.String(), "\n"); n != stats.Rejected {
-		t.Errorf("%d rejection lines for %d rejected rows", n, stats.Rejected)
-	}
-	if n := strings.Count(progress.String(), "\n"); n != 2 {
-		t.Errorf("progress:\n%s\nwant a line per batch (2)", progress.String())
-	}
+	)
 
 	// Line 9 is an older version of line 2 (LastModifiedDate): line 2 stays.
 	got := g.Query(t, `SELECT opportunity_id, name, amount, stage_name, close_date, is_won, is_closed, contact_id,
