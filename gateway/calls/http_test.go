@@ -1,9 +1,6 @@
 package calls_test
 
 import (
-	"encoding/json"
-	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"strconv"
@@ -37,32 +34,6 @@ func startGateway(t *testing.T, configure func(*calls.Config)) *servertest.Gatew
 	})
 }
 
-// send makes one request and decodes a JSON answer.
-func send(t *testing.T, g *servertest.Gateway, method, path string, header map[string]string, body string) (int, map[string]any) {
-	t.Helper()
-	req, err := http.NewRequest(method, g.URL+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("%s %s: %d, not JSON: %s", method, path, resp.StatusCode, b)
-	}
-	return resp.StatusCode, m
-}
-
-var bearer = map[string]string{"Authorization": "Bearer " + servertest.Token}
-
 func storedCalls(t *testing.T, g *servertest.Gateway) string {
 	t.Helper()
 	return strings.TrimSpace(g.Query(t, "SELECT count() FROM call_tasks"))
@@ -83,12 +54,12 @@ func TestProviderWebhooksOverHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, ans := send(t, g, "POST", "/v1/calls/callrail", map[string]string{"Signature": vectorSignature}, string(vector))
+	code, ans := g.JSON(t, "POST", "/v1/calls/callrail", map[string]string{"Signature": vectorSignature}, string(vector))
 	if code != 200 || ans["task_id"] != "callrail:766970532" || ans["status"] != "created" || ans["warning"] == nil {
 		t.Fatalf("published sample: %d %v", code, ans)
 	}
 	// Redelivered: the same one call.
-	code, ans = send(t, g, "POST", "/v1/calls/callrail", map[string]string{"Signature": vectorSignature}, string(vector))
+	code, ans = g.JSON(t, "POST", "/v1/calls/callrail", map[string]string{"Signature": vectorSignature}, string(vector))
 	if code != 200 || ans["status"] != "updated" {
 		t.Fatalf("redelivery: %d %v", code, ans)
 	}
@@ -99,7 +70,7 @@ func TestProviderWebhooksOverHTTP(t *testing.T) {
 	post := `{"resource_id":"CALaaaa4748ae6bd4e278a7cddd38a662f4f","start_time":"2024-03-01T13:10:00.000+01:00","duration":"40","direction":"inbound","customer_phone_number":"+31205550101","custom":""}`
 	modified := strings.Replace(post, `"custom":""`, `"custom":"_biz_uid=`+uid+`"`, 1)
 	for i, body := range []string{post, modified} {
-		code, ans = send(t, g, "POST", "/v1/calls/callrail", map[string]string{"Signature": calls.SignCallRail("old-token", []byte(body))}, body)
+		code, ans = g.JSON(t, "POST", "/v1/calls/callrail", map[string]string{"Signature": calls.SignCallRail("old-token", []byte(body))}, body)
 		if code != 200 || ans["status"] != []string{"created", "updated"}[i] {
 			t.Fatalf("CallRail delivery %d: %d %v", i, code, ans)
 		}
@@ -110,23 +81,23 @@ func TestProviderWebhooksOverHTTP(t *testing.T) {
 
 	// CallTrackingMetrics, signed now.
 	ctmBody := `{"id":98765,"unix_time":` + strconv.FormatInt(at(t, "12:20").Unix(), 10) + `,"duration":61,"direction":"inbound","caller_number":"+31205550102","custom_fields":{"_biz_uid":"` + uid + `"}}`
-	code, ans = send(t, g, "POST", "/v1/calls/ctm", ctmHeaders("ctm-secret", time.Now(), ctmBody), ctmBody)
+	code, ans = g.JSON(t, "POST", "/v1/calls/ctm", ctmHeaders("ctm-secret", time.Now(), ctmBody), ctmBody)
 	if code != 200 || ans["task_id"] != "ctm:98765" || ans["uid"] != uid {
 		t.Fatalf("CTM: %d %v", code, ans)
 	}
 
 	// Invoca: the token in the path, or in a header.
 	invBody := `{"transaction_id":"T-1","complete_call_id":"C-1","transaction_type":"Call","start_time_utc":` + strconv.FormatInt(at(t, "12:25").UnixMilli(), 10) + `,"custom_data":[{"name":"_biz_uid","value":"` + uid + `"}]}`
-	code, ans = send(t, g, "POST", "/v1/calls/invoca/inv-token", nil, invBody)
+	code, ans = g.JSON(t, "POST", "/v1/calls/invoca/inv-token", nil, invBody)
 	if code != 200 || ans["task_id"] != "invoca:C-1" {
 		t.Fatalf("Invoca, token in the path: %d %v", code, ans)
 	}
-	code, ans = send(t, g, "POST", "/v1/calls/invoca", map[string]string{"X-Invoca-Token": "inv-token"}, invBody)
+	code, ans = g.JSON(t, "POST", "/v1/calls/invoca", map[string]string{"X-Invoca-Token": "inv-token"}, invBody)
 	if code != 200 || ans["status"] != "updated" {
 		t.Fatalf("Invoca, token in a header: %d %v", code, ans)
 	}
 	signal := `{"transaction_id":"T-2","complete_call_id":"C-1","transaction_type":"Signal","start_time_utc":1709294700000}`
-	if code, ans = send(t, g, "POST", "/v1/calls/invoca/inv-token", nil, signal); code != 202 || ans["stored"] != false {
+	if code, ans = g.JSON(t, "POST", "/v1/calls/invoca/inv-token", nil, signal); code != 202 || ans["stored"] != false {
 		t.Fatalf("Invoca signal: %d %v", code, ans)
 	}
 
@@ -148,23 +119,23 @@ func TestProviderWebhooksOverHTTP(t *testing.T) {
 		{"CallRail signed with another token", "/v1/calls/callrail", map[string]string{"Signature": calls.SignCallRail("guess", vector)}, string(vector)},
 		{"CTM with the wrong secret", "/v1/calls/ctm", ctmHeaders("guess", time.Now(), ctmBody), ctmBody},
 		{"CTM with a stale time", "/v1/calls/ctm", stale, ctmBody},
-		{"CTM with the API token only", "/v1/calls/ctm", bearer, ctmBody},
+		{"CTM with the API token only", "/v1/calls/ctm", servertest.Bearer, ctmBody},
 		{"Invoca with the wrong token", "/v1/calls/invoca/guess", nil, invBody},
 		{"Invoca without a token", "/v1/calls/invoca", nil, invBody},
 	} {
-		if code, ans := send(t, g, "POST", c.path, c.header, c.body); code != 401 || ans["error"] == nil {
+		if code, ans := g.JSON(t, "POST", c.path, c.header, c.body); code != 401 || ans["error"] == nil {
 			t.Errorf("%s: %d %v, want 401 with a reason", c.name, code, ans)
 		}
 	}
 
 	// Validly signed but not a call: 400 with the reason, nothing stored.
 	for _, body := range []string{`{"resource_id":`, `{"start_time":"2024-03-01T12:00:00Z"}`, `{"id":true,"start_time":"2024-03-01T12:00:00Z"}`} {
-		code, ans := send(t, g, "POST", "/v1/calls/callrail", map[string]string{"Signature": calls.SignCallRail(vectorKey, []byte(body))}, body)
+		code, ans := g.JSON(t, "POST", "/v1/calls/callrail", map[string]string{"Signature": calls.SignCallRail(vectorKey, []byte(body))}, body)
 		if code != 400 || ans["error"] == nil || ans["error"] == "" {
 			t.Errorf("malformed %s: %d %v, want 400 with a reason", body, code, ans)
 		}
 	}
-	if code, _ := send(t, g, "POST", "/v1/calls/dialogtech", nil, invBody); code != 404 {
+	if code, _ := g.JSON(t, "POST", "/v1/calls/dialogtech", nil, invBody); code != 404 {
 		t.Errorf("unknown provider: %d, want 404", code)
 	}
 	if after := storedCalls(t, g); after != before {
@@ -175,7 +146,7 @@ func TestProviderWebhooksOverHTTP(t *testing.T) {
 func TestProviderWithoutSecretRefusesEverything(t *testing.T) {
 	g := startGateway(t, func(c *calls.Config) { c.CTMSecrets = nil })
 	body := `{"id":1,"unix_time":1709294700}`
-	code, ans := send(t, g, "POST", "/v1/calls/ctm", ctmHeaders("ctm-secret", time.Now(), body), body)
+	code, ans := g.JSON(t, "POST", "/v1/calls/ctm", ctmHeaders("ctm-secret", time.Now(), body), body)
 	if code != 401 || !strings.Contains(ans["error"].(string), "--ctm-secret") {
 		t.Fatalf("%d %v, want 401 naming --ctm-secret", code, ans)
 	}
@@ -190,7 +161,7 @@ func TestTasksEndpoint(t *testing.T) {
 	one := `{"Id":"00T5g00000AbCdEAAV","Type":"Call","Subject":"Call","CreatedDate":"2024-03-01T13:05:00.000+0000","bizible2__BizibleId__c":"` + uid + `","Phone":"+31205550101","Status":"Completed"}`
 
 	for _, h := range []map[string]string{nil, {"Authorization": "Bearer wrong"}} {
-		if code, _ := send(t, g, "POST", "/v1/tasks", h, one); code != 401 {
+		if code, _ := g.JSON(t, "POST", "/v1/tasks", h, one); code != 401 {
 			t.Errorf("without the token (%v): %d, want 401", h, code)
 		}
 	}
@@ -198,7 +169,7 @@ func TestTasksEndpoint(t *testing.T) {
 		t.Fatalf("unauthorized tasks stored: %s", n)
 	}
 
-	code, ans := send(t, g, "POST", "/v1/tasks", bearer, one)
+	code, ans := g.JSON(t, "POST", "/v1/tasks", servertest.Bearer, one)
 	if code != 200 || ans["accepted"] != 1.0 || ans["created"] != 1.0 {
 		t.Fatalf("one object: %d %v", code, ans)
 	}
@@ -217,7 +188,7 @@ func TestTasksEndpoint(t *testing.T) {
 	  "not a record",
 	  {"Id":"00T5g00000AbCdJAAV","Type":"","CreatedDate":"2024-03-01T14:00:00Z","ActivityDate":"2024-03-01","CallDurationInSeconds":61}
 	]`
-	code, ans = send(t, g, "POST", "/v1/tasks", bearer, batch)
+	code, ans = g.JSON(t, "POST", "/v1/tasks", servertest.Bearer, batch)
 	if code != 400 || ans["accepted"] != 2.0 || ans["created"] != 1.0 || ans["updated"] != 1.0 {
 		t.Fatalf("mixed batch: %d %v", code, ans)
 	}
@@ -230,7 +201,7 @@ func TestTasksEndpoint(t *testing.T) {
 		t.Errorf("call_tasks rows %s, want 3 (two versions of one task and one more)", n)
 	}
 	for _, body := range []string{``, `Id,Type`, `{"Id":`, `[1,`} {
-		if code, ans := send(t, g, "POST", "/v1/tasks", bearer, body); code != 400 || ans["error"] == nil {
+		if code, ans := g.JSON(t, "POST", "/v1/tasks", servertest.Bearer, body); code != 400 || ans["error"] == nil {
 			t.Errorf("body %q: %d %v, want 400", body, code, ans)
 		}
 	}
@@ -241,17 +212,17 @@ func TestExplainEndpoint(t *testing.T) {
 	uid := uidOf("explain endpoint")
 	visit(t, g.Store, site, uid, "s1217", page("12:17", adURL, "https://www.google.com/"))
 	body := `{"resource_id":"CALbbbb4748ae6bd4e278a7cddd38a662f4f","start_time":"2024-03-01T13:05:00Z","custom":"_biz_uid=` + uid + `"}`
-	if code, ans := send(t, g, "POST", "/v1/calls/callrail", map[string]string{"Signature": calls.SignCallRail(vectorKey, []byte(body))}, body); code != 200 {
+	if code, ans := g.JSON(t, "POST", "/v1/calls/callrail", map[string]string{"Signature": calls.SignCallRail(vectorKey, []byte(body))}, body); code != 200 {
 		t.Fatalf("%d %v", code, ans)
 	}
 	id := "callrail:CALbbbb4748ae6bd4e278a7cddd38a662f4f"
 	want := "Not merged: the session started at 12:17 and the call came at 13:05, 48 minutes later; sessions count for 30 minutes. A separate CRM Task touchpoint was created."
 
-	if code, _ := send(t, g, "GET", "/v1/calls/"+id+"/explain", nil, ""); code != 401 {
+	if code, _ := g.JSON(t, "GET", "/v1/calls/"+id+"/explain", nil, ""); code != 401 {
 		t.Errorf("without the token: %d, want 401", code)
 	}
 	for _, path := range []string{"/v1/calls/" + id + "/explain", "/v1/calls/" + url.PathEscape(id) + "/explain", "/v1/calls/callrail%3ACALbbbb4748ae6bd4e278a7cddd38a662f4f/explain"} {
-		code, ans := send(t, g, "GET", path, bearer, "")
+		code, ans := g.JSON(t, "GET", path, servertest.Bearer, "")
 		if code != 200 || ans["verdict"] != "outside_window" || ans["sentence"] != want || ans["task_id"] != id {
 			t.Errorf("%s: %d %v", path, code, ans)
 			continue
@@ -264,14 +235,14 @@ func TestExplainEndpoint(t *testing.T) {
 			t.Errorf("%s: touchpoint %v", path, tp)
 		}
 	}
-	code, ans := send(t, g, "GET", "/v1/calls/"+id+"/explain?tz=Europe/Amsterdam", bearer, "")
+	code, ans := g.JSON(t, "GET", "/v1/calls/"+id+"/explain?tz=Europe/Amsterdam", servertest.Bearer, "")
 	if code != 200 || !strings.Contains(ans["sentence"].(string), "started at 13:17 and the call came at 14:05") {
 		t.Errorf("tz: %d %v", code, ans["sentence"])
 	}
-	if code, _ := send(t, g, "GET", "/v1/calls/"+id+"/explain?tz=Mars/Olympus", bearer, ""); code != 400 {
+	if code, _ := g.JSON(t, "GET", "/v1/calls/"+id+"/explain?tz=Mars/Olympus", servertest.Bearer, ""); code != 400 {
 		t.Errorf("bad tz: %d, want 400", code)
 	}
-	if code, ans := send(t, g, "GET", "/v1/calls/callrail:CALnope/explain", bearer, ""); code != 404 || ans["error"] == nil {
+	if code, ans := g.JSON(t, "GET", "/v1/calls/callrail:CALnope/explain", servertest.Bearer, ""); code != 404 || ans["error"] == nil {
 		t.Errorf("unknown call: %d %v, want 404", code, ans)
 	}
 }

@@ -3,9 +3,6 @@ package opportunities_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -16,40 +13,13 @@ import (
 	"github.com/calltrail/calltrail/gateway/sfrecord/sftest"
 )
 
-// send posts body to path with the given Authorization header ("" for
-// none) and decodes the JSON answer.
-func send(t *testing.T, g *servertest.Gateway, path, auth, body string) (int, map[string]any) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, g.URL+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("%s: %d, not JSON: %s", path, resp.StatusCode, b)
-	}
-	return resp.StatusCode, m
-}
-
-const bearer = "Bearer " + servertest.Token
-
 func TestOpportunitiesEndpoint(t *testing.T) {
 	g := servertest.Start(t)
 	one := `{"Id":"006000000000001AAA","Name":"Acme","Amount":40000,"StageName":"Closed Won","CreatedDate":"2024-03-01T12:05:00.000+0000",
 	  "CloseDate":"2024-03-28","IsWon":true,"ContactId":"003000000000001AAA","Email":"jane@example.com","AccountId":"001000000000001AAA"}`
 
 	for _, auth := range []string{"", "Bearer wrong"} {
-		if code, _ := send(t, g, "/v1/opportunities", auth, one); code != 401 {
+		if code, _ := g.JSON(t, "POST", "/v1/opportunities", map[string]string{"Authorization": auth}, one); code != 401 {
 			t.Errorf("Authorization %q: %d, want 401", auth, code)
 		}
 	}
@@ -57,7 +27,7 @@ func TestOpportunitiesEndpoint(t *testing.T) {
 		t.Fatalf("unauthorized opportunities stored: %s", n)
 	}
 
-	code, ans := send(t, g, "/v1/opportunities", bearer, one)
+	code, ans := g.JSON(t, "POST", "/v1/opportunities", servertest.Bearer, one)
 	if code != 200 || ans["accepted"] != 1.0 || ans["created"] != 1.0 || ans["updated"] != 0.0 || len(ans["rejected"].([]any)) != 0 {
 		t.Fatalf("one object: %d %v", code, ans)
 	}
@@ -79,7 +49,7 @@ func TestOpportunitiesEndpoint(t *testing.T) {
 	  "not a record",
 	  {"Id":"006000000000006AAA","CreatedDate":"2024-03-02","WhoId":"003C","Amount":"","IsClosed":"1"}
 	]`
-	code, ans = send(t, g, "/v1/opportunities", bearer, batch)
+	code, ans = g.JSON(t, "POST", "/v1/opportunities", servertest.Bearer, batch)
 	if code != 400 || ans["accepted"] != 2.0 || ans["created"] != 1.0 || ans["updated"] != 1.0 {
 		t.Fatalf("mixed batch: %d %v", code, ans)
 	}
@@ -95,14 +65,14 @@ func TestOpportunitiesEndpoint(t *testing.T) {
 	}
 
 	for _, body := range []string{``, `Id,Amount`, `{"Id":`, `[1,`} {
-		if code, ans := send(t, g, "/v1/opportunities", bearer, body); code != 400 || ans["error"] == nil {
+		if code, ans := g.JSON(t, "POST", "/v1/opportunities", servertest.Bearer, body); code != 400 || ans["error"] == nil {
 			t.Errorf("body %q: %d %v, want 400 with an error", body, code, ans)
 		}
 	}
-	if code, ans := send(t, g, "/v1/opportunities?source=crm", bearer, one); code != 400 || ans["error"] != "source must be opportunities_api or csv" {
+	if code, ans := g.JSON(t, "POST", "/v1/opportunities?source=crm", servertest.Bearer, one); code != 400 || ans["error"] != "source must be opportunities_api or csv" {
 		t.Errorf("unknown source: %d %v", code, ans)
 	}
-	if code, _ := send(t, g, "/v1/opportunities?source=csv", bearer, one); code != 200 {
+	if code, _ := g.JSON(t, "POST", "/v1/opportunities?source=csv", servertest.Bearer, one); code != 200 {
 		t.Errorf("source=csv: %d", code)
 	}
 	if got := g.Query(t, "SELECT source FROM opportunities FINAL WHERE opportunity_id = '006000000000001AAA'"); got != "csv\n" {
@@ -112,7 +82,7 @@ func TestOpportunitiesEndpoint(t *testing.T) {
 
 func TestOpportunitiesEndpointKeepsEmailsWhenOptedIn(t *testing.T) {
 	g := servertest.StartWith(t, func(c *server.Config) { c.StoreEmails = true })
-	code, ans := send(t, g, "/v1/opportunities", bearer, `{"Id":"006A","CreatedDate":"2024-03-01","Email":"Jane@Example.com"}`)
+	code, ans := g.JSON(t, "POST", "/v1/opportunities", servertest.Bearer, `{"Id":"006A","CreatedDate":"2024-03-01","Email":"Jane@Example.com"}`)
 	if code != 200 {
 		t.Fatalf("%d %v", code, ans)
 	}

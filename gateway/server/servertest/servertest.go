@@ -5,6 +5,7 @@ package servertest
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
@@ -122,22 +123,50 @@ func (g *Gateway) WaitStored(t testing.TB) {
 	}
 }
 
+// Bearer is the Authorization header with the test gateway's API token.
+var Bearer = map[string]string{"Authorization": "Bearer " + Token}
+
 // Post sends body to path with the API token and returns status and body.
 func (g *Gateway) Post(t testing.TB, path, contentType, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, g.URL+path, strings.NewReader(body))
+	code, b := g.Request(t, http.MethodPost, path, map[string]string{"Content-Type": contentType, "Authorization": Bearer["Authorization"]}, body)
+	return code, string(b)
+}
+
+// Request sends body to path with exactly the given headers and returns
+// status and body.
+func (g *Gateway) Request(t testing.TB, method, path string, header map[string]string, body string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, g.URL+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("Authorization", "Bearer "+Token)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return resp.StatusCode, b
+}
+
+// JSON sends a JSON body (Content-Type application/json plus the given
+// headers) and decodes the JSON answer.
+func (g *Gateway) JSON(t testing.TB, method, path string, header map[string]string, body string) (int, map[string]any) {
+	t.Helper()
+	h := map[string]string{"Content-Type": "application/json"}
+	for k, v := range header {
+		h[k] = v
+	}
+	code, b := g.Request(t, method, path, h, body)
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("%s %s: %d, not JSON: %s", method, path, code, b)
+	}
+	return code, m
 }
 
 // Query runs SQL on the gateway's store and returns TSV output.
