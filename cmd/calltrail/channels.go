@@ -26,6 +26,10 @@ func channelsCommand(args []string) error {
 		return errors.New("missing subcommand")
 	}
 	sub := args[0]
+	if sub == "-h" || sub == "-help" || sub == "--help" {
+		fs.Usage()
+		return nil
+	}
 	fs.Parse(args[1:])
 	switch {
 	case sub == "default":
