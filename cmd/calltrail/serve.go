@@ -170,7 +170,13 @@ func serve(args []string) error {
 		fmt.Fprintf(os.Stderr, "  API token:   in %s or $CALLTRAIL_API_TOKEN\n\n", tokenFile(sf.data))
 	}
 	if out, err := st.Query(ctx, "SELECT count() FROM events_raw", "TSV", nil); err == nil && strings.TrimSpace(string(out)) == "0" {
-		fmt.Fprintf(os.Stderr, "  The store is empty. For a month of demo data, run in another terminal:\n    %s demo seed --url %s\n\n", os.Args[0], base)
+		// Other commands find the token in ./data by default; name it
+		// when this store lives elsewhere, so the line works as printed.
+		tokenArg := ""
+		if filepath.Clean(sf.data) != "data" {
+			tokenArg = fmt.Sprintf(" --token \"$(cat %s)\"", tokenFile(sf.data))
+		}
+		fmt.Fprintf(os.Stderr, "  The store is empty. For a month of demo data, run in another terminal:\n    %s demo seed --url %s%s\n\n", os.Args[0], base, tokenArg)
 	}
 
 	var serveErr error

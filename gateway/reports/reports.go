@@ -21,17 +21,17 @@ import (
 
 // Param is a report's own parameter, besides the date range.
 type Param struct {
-	Name    string
-	Default string
-	Allowed []string // empty: any value
-	Help    string
+	Name    string   `json:"name"`
+	Default string   `json:"default"`
+	Allowed []string `json:"allowed,omitempty"` // empty: any value
+	Help    string   `json:"help"`
 }
 
 // Report is one of the dashboard's reports.
 type Report struct {
-	Name   string
-	Title  string
-	Params []Param
+	Name   string  `json:"name"`
+	Title  string  `json:"title"`
+	Params []Param `json:"params"` // besides from and to, which every report takes
 }
 
 // All lists the reports; each has sql/reports/{Name}.sql.

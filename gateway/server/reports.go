@@ -28,5 +28,12 @@ func (s *Server) getReport(c *fiber.Ctx) error {
 
 // listReports is GET /v1/reports: the reports and their parameters.
 func (s *Server) listReports(c *fiber.Ctx) error {
-	return c.JSON(reports.All)
+	list := make([]reports.Report, len(reports.All))
+	for i, r := range reports.All {
+		if r.Params == nil {
+			r.Params = []reports.Param{} // [] rather than null for clients
+		}
+		list[i] = r
+	}
+	return c.JSON(list)
 }
