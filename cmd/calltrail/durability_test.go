@@ -44,8 +44,16 @@ type gateway struct {
 
 func startGateway(t *testing.T, data string) *gateway {
 	t.Helper()
+	return startGatewayIn(t, "", data)
+}
+
+// startGatewayIn starts the gateway with dir as its working directory, so
+// that a relative --data is tested the way `make run` passes it.
+func startGatewayIn(t *testing.T, dir, data string) *gateway {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "serve", "--data", data, "--listen", "127.0.0.1:0",
 		"--api-token", testToken, "--batch-wait", "50ms", "--shutdown-timeout", "20s")
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CALLTRAIL_TEST_MAIN=1")
 	pipe, err := cmd.StderrPipe()
 	if err != nil {

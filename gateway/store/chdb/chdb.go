@@ -106,6 +106,12 @@ func Open(path string) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	// chDB resolves a relative path twice (the store's parts would land
+	// under path/path/), so an insert fails; it is given an absolute one.
+	path, err = filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("chdb: %w", err)
+	}
 	engineMu.Lock()
 	defer engineMu.Unlock()
 	if enginePath == "" {
