@@ -154,9 +154,7 @@ func (p Record) Epoch(key string, scale int64) (*time.Time, error) {
 	if err != nil || f <= 0 || f > 1e15 {
 		return nil, Badf("%s must be a Unix time, got %q", key, Clip(text, 40))
 	}
-	ms := int64(math.Round(f * 1000 / float64(scale)))
-	t := time.UnixMilli(ms).UTC()
-	return &t, nil
+	return plausible(key, text, time.UnixMilli(int64(math.Round(f*1000/float64(scale)))))
 }
 
 // Time reads a date-time string in any of the forms providers and Salesforce

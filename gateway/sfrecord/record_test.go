@@ -110,6 +110,11 @@ func TestEpoch(t *testing.T) {
 		{`{"t":-5}`, 1000, "t must be a Unix time"},
 		{`{"t":"soon"}`, 1, `t must be a Unix time, got "soon"`},
 		{`{"t":[]}`, 1, "t must be a Unix time, got an array"},
+		// Seconds sent where milliseconds are expected, and the reverse: a
+		// 400 that names the field, not a 1970 call or a failed insert.
+		{`{"t":1709294700}`, 1000, `t "1709294700" is not a plausible date`},
+		{`{"t":1709294700000}`, 1, `t "1709294700000" is not a plausible date`},
+		{`{"t":99999999999}`, 1, "is not a plausible date"},
 	} {
 		got, err := rec(t, c.body).Epoch("t", c.scale)
 		wantErr(t, err, c.err)
@@ -166,6 +171,9 @@ func TestParseDate(t *testing.T) {
 		if err != nil || got.Format(time.RFC3339) != want+"T00:00:00Z" {
 			t.Errorf("%q: %v %v, want %s", in, got, err, want)
 		}
+	}
+	if _, err := ParseDate("CloseDate", "9999-12-31"); err == nil || !strings.Contains(err.Error(), "not a plausible date") {
+		t.Errorf("9999-12-31: %v, want not a plausible date", err)
 	}
 	_, err := ParseDate("CloseDate", "1 March")
 	wantErr(t, err, `CloseDate: cannot read "1 March" as a date (e.g. 2024-03-01)`)

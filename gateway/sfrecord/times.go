@@ -20,16 +20,22 @@ var timeLayouts = []string{
 	time.DateOnly,
 }
 
+// plausible refuses a time no call or deal has: before 1990 or after 2200
+// (ClickHouse's DateTime64 would clamp it, or refuse the whole insert).
+func plausible(key, s string, t time.Time) (*time.Time, error) {
+	t = t.UTC()
+	if t.Year() < 1990 || t.Year() > 2200 {
+		return nil, Badf("%s %q is not a plausible date", key, Clip(s, 40))
+	}
+	return &t, nil
+}
+
 // ParseTime reads a date-time (or a date, as its UTC midnight) in the forms
 // providers and Salesforce write; key names the field in the error.
 func ParseTime(key, s string) (*time.Time, error) {
 	for _, layout := range timeLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
-			t = t.UTC()
-			if t.Year() < 1990 || t.Year() > 2200 {
-				return nil, Badf("%s %q is not a plausible date", key, Clip(s, 40))
-			}
-			return &t, nil
+			return plausible(key, s, t)
 		}
 	}
 	return nil, Badf("%s: cannot read %q as an ISO 8601 date-time (e.g. 2024-03-01T12:05:00Z)", key, Clip(s, 40))
@@ -39,7 +45,7 @@ func ParseTime(key, s string) (*time.Time, error) {
 // the date part of a date-time.
 func ParseDate(key, s string) (*time.Time, error) {
 	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return &t, nil
+		return plausible(key, s, t)
 	}
 	t, err := ParseTime(key, s)
 	if err != nil {
