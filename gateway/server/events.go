@@ -33,7 +33,7 @@ func (s *Server) postEvents(c *fiber.Ctx) error {
 	if s.draining.Load() {
 		return s.unavailable(c, "shutting down")
 	}
-	body := c.Body()
+	body := c.Request().Body() // plain: decodeBody has decompressed it, within the limit
 	if len(body) > MaxEventsBody {
 		return c.Status(fiber.StatusRequestEntityTooLarge).JSON(eventsAnswer{
 			Rejected: []ingest.Rejection{}, Error: "body over 64 KiB: send fewer events per request"})

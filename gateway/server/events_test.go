@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -89,6 +91,54 @@ func TestOversizedBodyIs413(t *testing.T) {
 	code, a, _ := postEvents(t, g, batch(ev))
 	if code != http.StatusRequestEntityTooLarge || !strings.Contains(a.Error, "64 KiB") {
 		t.Fatalf("POST of 70 KiB = %d %+v", code, a)
+	}
+}
+
+// A compressed body is decoded within the same 64 KiB: a small gzip bomb is
+// a 413 without being expanded, a small gzip body is taken like a plain one.
+func TestCompressedBodies(t *testing.T) {
+	g := servertest.Start(t)
+	gz := func(b []byte) []byte {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		zw.Write(b)
+		zw.Close()
+		return buf.Bytes()
+	}
+	send := func(encoding string, body []byte) (int, answer) {
+		req, _ := http.NewRequest(http.MethodPost, g.URL+"/v1/events", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "text/plain")
+		req.Header.Set("Content-Encoding", encoding)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var a answer
+		_ = json.NewDecoder(resp.Body).Decode(&a)
+		return resp.StatusCode, a
+	}
+
+	bomb := gz(make([]byte, 1<<30)) // 1 GiB of zeros in ~1 MB
+	start := time.Now()
+	if code, a := send("gzip", bomb); code != http.StatusRequestEntityTooLarge || !strings.Contains(a.Error, "64 KiB once decompressed") {
+		t.Fatalf("gzip bomb: %d %+v", code, a)
+	}
+	t.Logf("gzip bomb refused in %v", time.Since(start))
+
+	id := uuid.NewString()
+	if code, a := send("gzip", gz([]byte(batch(queuedPageView(id))))); code != http.StatusAccepted || a.Accepted != 1 {
+		t.Fatalf("gzip body: %d %+v", code, a)
+	}
+	if code, a := send("gzip", []byte("not gzip")); code != http.StatusBadRequest || !strings.Contains(a.Error, "cannot be decoded") {
+		t.Fatalf("corrupt gzip: %d %+v", code, a)
+	}
+	if code, a := send("br", []byte(batch(queuedPageView(uuid.NewString())))); code != http.StatusUnsupportedMediaType || !strings.Contains(a.Error, "gzip or deflate") {
+		t.Fatalf("br: %d %+v", code, a)
+	}
+	g.WaitStored(t)
+	if got := g.Query(t, "SELECT toString(event_id) FROM events_raw"); got != id+"\n" {
+		t.Fatalf("events_raw: %q, want only the gzip body's event", got)
 	}
 }
 

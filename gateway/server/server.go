@@ -123,6 +123,7 @@ func New(cfg Config) (*Server, error) {
 
 func (s *Server) routes() {
 	a := s.app
+	a.Use(s.decodeBody)
 	a.Get("/healthz", s.healthz)
 	a.Get("/calltrail.js", s.serveScript)
 
