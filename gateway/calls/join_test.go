@@ -153,6 +153,77 @@ func TestMatchSettings(t *testing.T) {
 	}
 }
 
+// Under the last_activity anchor the window counts from the session's last
+// page view or form submit (what ends a session, docs/sessions.md), and the
+// session considered is chosen by the same rule as under session_start: the
+// latest that started at or before the call when the call is within its
+// window, else one that started within the early tolerance after the call.
+func TestLastActivityAnchor(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t)
+	if _, err := calls.SetMatchSettings(ctx, st, calls.MatchSettings{WindowMinutes: 30, Anchor: calls.AnchorLastActivity, EarlyToleranceMinutes: 2}); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name     string
+		sessions []session
+		call     string
+		// want: verdict, session considered, its last activity (HH:MM),
+		// minutes from the session start and from the last activity
+		want string
+	}{
+		{
+			name: "a chat after the last form is not activity",
+			sessions: []session{{"chatty", []hit{page("12:00", adURL, ""), page("12:20", homeURL, ""),
+				form("12:40", homeURL), chat("12:50", homeURL)}}},
+			call: "13:15", want: "outside_window	chatty	12:40	75	35",
+		},
+		{
+			name:     "a call during the session is merged",
+			sessions: []session{{"during", []hit{page("12:00", adURL, ""), page("12:20", homeURL, "")}}},
+			call:     "12:05", want: "merged	during	12:20	5	-15",
+		},
+		{
+			name: "within the window of the session before: not the one starting a minute after the call",
+			sessions: []session{
+				{"browsing", []hit{page("12:00", adURL, ""), page("12:30", homeURL, "")}},
+				{"next", []hit{page("12:56", homeURL, "https://news.example/")}},
+			},
+			call: "12:55", want: "merged	browsing	12:30	55	25",
+		},
+		{
+			name: "the session before is too old: the one starting a minute after the call",
+			sessions: []session{
+				{"idle", []hit{page("12:00", adURL, ""), page("12:10", homeURL, "")}},
+				{"back", []hit{page("12:51", homeURL, "https://news.example/")}},
+			},
+			call: "12:50", want: "merged	back	12:51	-1	-1",
+		},
+		{
+			name:     "a session with no page view yet counts from its start",
+			sessions: []session{{"chat-only", []hit{chat("12:00", homeURL)}}},
+			call:     "12:20", want: "merged	chat-only	12:00	20	20",
+		},
+	}
+	for _, c := range cases {
+		uid := uidOf("last activity " + c.name)
+		for _, s := range c.sessions {
+			visit(t, st, site, uid, s.sid, s.hits...)
+		}
+		task(t, st, callTask(t, "T-la-"+uid[:8], "Call", uid, c.call))
+	}
+	got := byTaskID(t, st, `SELECT task_id, verdict, session_id, formatDateTime(session_last_activity, '%H:%i'),
+		minutes_from_session_start, minutes_from_last_activity FROM call_matches`)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			id := "T-la-" + uidOf("last activity " + c.name)[:8]
+			if len(got[id]) != 1 || got[id][0] != c.want {
+				t.Errorf("call_matches %q, want %q", got[id], c.want)
+			}
+		})
+	}
+}
+
 type tpRow struct{ kind, typ, position, session string }
 
 // touchpointsByPerson reads the touchpoints view once, in time order.
