@@ -293,6 +293,16 @@ func TestPositions(t *testing.T) {
 			want: []tpRow{{"web_visit", "Web Visit", "FT", "first"}, {"web_chat", "Web Chat", "LC", "second"}},
 		},
 		{
+			// One form touchpoint per session (the first) and one chat
+			// touchpoint (the first): a chat first does not hide the form.
+			name: "a chat, then forms and chats in one session: one Web Chat and one Web Form",
+			setup: func(t *testing.T, uid string) {
+				visit(t, st, site, uid, "cf", page("10:00", homeURL, ""), chat("10:02", homeURL),
+					form("10:05", "https://shop.example/contact"), chat("10:06", homeURL), form("10:07", "https://shop.example/quote"))
+			},
+			want: []tpRow{{"web_chat", "Web Chat", "FT, LC", "cf"}, {"web_form", "Web Form", "PostLC", "cf"}},
+		},
+		{
 			name: "no conversion: no touchpoints",
 			setup: func(t *testing.T, uid string) {
 				visit(t, st, site, uid, "browse", page("10:00", homeURL, ""), page("10:05", homeURL, ""))
@@ -331,6 +341,12 @@ func TestPositions(t *testing.T) {
 		WHERE person_id = {uid:String} AND touchpoint_kind = 'web_form'`, store.Params{"uid": uidOf("positions call session, then a form fill the next day")})
 	if len(got) != 1 || got[0] != "https://shop.example/contact\thttps://shop.example/\t\tWeb Direct\tdirect" {
 		t.Errorf("form touchpoint fields %q", got)
+	}
+
+	got = rows(t, st, `SELECT touchpoint_kind, form_url FROM touchpoints WHERE person_id = {uid:String} ORDER BY touchpoint_date`,
+		store.Params{"uid": uidOf("positions a chat, then forms and chats in one session: one Web Chat and one Web Form")})
+	if strings.Join(got, "\n") != "web_chat\thttps://shop.example/\nweb_form\thttps://shop.example/contact" {
+		t.Errorf("chat and form touchpoints: %q, want the first chat's and the first form's pages", got)
 	}
 
 	// Touchpoint ids are stable: the same query twice gives the same ids.
