@@ -2,8 +2,10 @@ package calls_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/calltrail/calltrail/gateway/calls"
 	"github.com/calltrail/calltrail/gateway/sfrecord"
@@ -100,6 +102,54 @@ func TestDuplicateAndUpdatedTasks(t *testing.T) {
 	}
 	if tps := rows(t, st, "SELECT touchpoint_type FROM touchpoints WHERE task_id = 'T-batch'", nil); len(tps) != 1 || tps[0] != "Meeting" {
 		t.Fatalf("touchpoints %q, want the batch's last version", tps)
+	}
+}
+
+// Invoca's versions are ordered by Invoca's clock: a late retry of the
+// original transaction does not undo a correction received before it, and a
+// later correction wins over an earlier one whatever order they arrive in.
+func TestInvocaLateRetryDoesNotUndoACorrection(t *testing.T) {
+	st := storetest.Open(t)
+	var now time.Time
+	cfg := &calls.Config{InvocaTokens: []string{"tok"}, Now: func() time.Time { return now }}
+	receive := func(clock, body string) {
+		t.Helper()
+		now = at(t, clock)
+		tk, err := cfg.Receive(calls.Delivery{Provider: calls.SourceInvoca, Body: []byte(body), PathToken: "tok"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := calls.Save(context.Background(), st, []*calls.Task{tk}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	duration := func() string {
+		t.Helper()
+		got := rows(t, st, "SELECT call_duration_s FROM call_tasks FINAL WHERE task_id = 'invoca:CC-1'", nil)
+		if len(got) != 1 {
+			t.Fatalf("call_tasks FINAL: %q, want one row", got)
+		}
+		return got[0]
+	}
+	original := `{"transaction_id":"TX-1","complete_call_id":"CC-1","transaction_type":"Call",
+		"start_time_utc":1709294700000,"duration":95}` // 12:05 UTC
+	correction := func(tx, correctedAt string, secs int) string {
+		return fmt.Sprintf(`{"transaction_id":%q,"complete_call_id":"CC-1","corrects_transaction_id":"TX-1",
+			"transaction_type":"Call","start_time_utc":1709294700000,"duration":%d,"corrected_at":%s}`, tx, secs, correctedAt)
+	}
+
+	receive("12:10", original)
+	receive("14:01", correction("TX-2", `"2024-03-01 14:00:00 +00:00"`, 120))
+	receive("15:00", original) // the provider retries a delivery it thinks failed
+	if got := duration(); got != "120" {
+		t.Fatalf("after a late retry of the original: duration %s, want the correction's 120", got)
+	}
+	// Two corrections out of order: the one corrected last wins (epoch ms
+	// are read too).
+	receive("16:00", correction("TX-4", "1709312400000", 130)) // corrected 17:00
+	receive("16:05", correction("TX-3", `"2024-03-01 16:30:00 +00:00"`, 125))
+	if got := duration(); got != "130" {
+		t.Fatalf("after an older correction arrived last: duration %s, want 130", got)
 	}
 }
 
