@@ -130,3 +130,28 @@ func TestManySessionsManyBatches(t *testing.T) {
 		t.Fatalf("sessions summary = %q", got)
 	}
 }
+
+// sessions_agg.last_activity is the last page view or form submit (what ends
+// a session after 30 minutes, and what a call's last_activity anchor counts
+// from); session_end stays the latest event of any type. Batches may hold
+// neither, and arrive in any order.
+func TestLastActivityIsTheLastPageViewOrFormSubmit(t *testing.T) {
+	s := storetest.Open(t)
+	insert(t, s, hit{uid: uidA, sid: "s1", typ: "chat", at: 40 * time.Minute, url: "https://example.com/help"})
+	insert(t, s,
+		hit{uid: uidA, sid: "s1", url: "https://example.com/"},
+		hit{uid: uidA, sid: "s1", typ: "form_submit", at: 10 * time.Minute, url: "https://example.com/contact"},
+		hit{uid: uidA, sid: "s1", typ: "identify", at: 45 * time.Minute, email: "a@b.example"},
+	)
+	insert(t, s, hit{uid: uidA, sid: "s1", at: 5 * time.Minute, url: "https://example.com/pricing"})
+	// A session of a chat alone has no last activity yet (1970: max() of
+	// nothing); readers fall back to its start.
+	insert(t, s, hit{uid: uidB, sid: "s2", typ: "chat", at: time.Hour, url: "https://example.com/help"})
+
+	got := query(t, s, `SELECT uid, formatDateTime(min(session_start), '%H:%i'), formatDateTime(max(last_activity), '%Y %H:%i'),
+		formatDateTime(max(session_end), '%H:%i') FROM sessions_agg GROUP BY uid ORDER BY uid`)
+	want := uidA + "\t12:17\t2026 12:27\t13:02\n" + uidB + "\t13:17\t1970 00:00\t13:17"
+	if got != want {
+		t.Fatalf("start, last activity, end:\n%s\nwant:\n%s", got, want)
+	}
+}

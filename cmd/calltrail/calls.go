@@ -10,8 +10,10 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/calltrail/calltrail/gateway/calls"
 	"github.com/calltrail/calltrail/gateway/store"
@@ -28,7 +30,7 @@ func (f *callFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.callrail, "callrail-secret", env("CALLTRAIL_CALLRAIL_SECRET", ""), "CallRail company webhook token(s), comma-separated during a rotation; unset: CallRail webhooks are refused (env CALLTRAIL_CALLRAIL_SECRET)")
 	fs.StringVar(&f.ctm, "ctm-secret", env("CALLTRAIL_CTM_SECRET", ""), "CallTrackingMetrics webhook secret(s), comma-separated; unset: CTM webhooks are refused (env CALLTRAIL_CTM_SECRET)")
 	fs.StringVar(&f.invoca, "invoca-token", env("CALLTRAIL_INVOCA_TOKEN", ""), "Invoca webhook token(s), comma-separated; unset: Invoca webhooks are refused (env CALLTRAIL_INVOCA_TOKEN)")
-	fs.StringVar(&f.uidFields, "call-uid-field", env("CALLTRAIL_CALL_UID_FIELD", ""), "more field names a provider may carry the visitor id under, besides _biz_uid and bizible_id (env CALLTRAIL_CALL_UID_FIELD)")
+	fs.StringVar(&f.uidFields, "call-uid-field", env("CALLTRAIL_CALL_UID_FIELD", ""), "more field names a provider may carry the visitor id under (comma-separated), besides "+strings.Join(calls.DefaultUIDFields, ", ")+" (env CALLTRAIL_CALL_UID_FIELD)")
 	fs.StringVar(&f.taskType, "call-task-type", env("CALLTRAIL_CALL_TASK_TYPE", calls.DefaultTaskType), "Task.Type (touchpoint type and medium) of calls from provider webhooks (env CALLTRAIL_CALL_TASK_TYPE)")
 	fs.StringVar(&f.window, "call-window", env("CALLTRAIL_CALL_WINDOW", "30"), "minutes after the anchor that a call still merges into a session (env CALLTRAIL_CALL_WINDOW)")
 	fs.StringVar(&f.anchor, "call-anchor", env("CALLTRAIL_CALL_ANCHOR", calls.AnchorSessionStart), "what the window counts from: session_start (the source's rule) or last_activity (env CALLTRAIL_CALL_ANCHOR)")
@@ -81,7 +83,7 @@ func explainCommand(args []string) error {
 	fs := flag.NewFlagSet("explain", flag.ExitOnError)
 	var c client
 	c.register(fs)
-	tz := fs.String("tz", env("TZ", ""), "time zone of the times shown, e.g. Europe/Amsterdam (default UTC)")
+	tz := fs.String("tz", "", "time zone of the times shown, e.g. Europe/Amsterdam (default: the zone $TZ names, else UTC)")
 	asJSON := fs.Bool("json", false, "print the gateway's JSON answer")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: calltrail explain [flags] TASK_ID   (e.g. callrail:CAL…, ctm:1234567, or a Task's Id)\n")
@@ -95,9 +97,15 @@ func explainCommand(args []string) error {
 	if err := c.resolve(); err != nil {
 		return err
 	}
+	zone := *tz
+	if zone == "" {
+		if zone = zoneOf(os.Getenv("TZ")); zone == "" && os.Getenv("TZ") != "" {
+			fmt.Fprintf(os.Stderr, "calltrail explain: $TZ %q names no time zone; times are in UTC (pass --tz Europe/Amsterdam)\n", os.Getenv("TZ"))
+		}
+	}
 	path := "/v1/calls/" + url.PathEscape(fs.Arg(0)) + "/explain"
-	if *tz != "" {
-		path += "?tz=" + url.QueryEscape(*tz)
+	if zone != "" {
+		path += "?tz=" + url.QueryEscape(zone)
 	}
 	out, err := c.do(http.MethodGet, path, "", nil)
 	if err != nil {
@@ -112,4 +120,31 @@ func explainCommand(args []string) error {
 		return fmt.Errorf("unexpected answer: %w", err)
 	}
 	return e.WriteText(os.Stdout)
+}
+
+// zoneOf turns $TZ into the IANA zone name the gateway's ?tz= takes, or ""
+// (UTC) when it names none. $TZ may be a name ("Europe/Amsterdam"), a file
+// (":/etc/localtime", a link into the zoneinfo tree that names the zone) or
+// a POSIX rule ("CET-1CEST"), which the gateway cannot read: explain then
+// shows UTC rather than failing with a 400 the user did not ask for.
+func zoneOf(tz string) string {
+	tz = strings.TrimPrefix(tz, ":")
+	if filepath.IsAbs(tz) {
+		p, err := filepath.EvalSymlinks(tz)
+		if err != nil {
+			return ""
+		}
+		var ok bool
+		if _, tz, ok = strings.Cut(p, "/zoneinfo/"); !ok {
+			return ""
+		}
+	}
+	// "Local" would be the gateway's own zone, not the user's.
+	if tz == "" || tz == "Local" {
+		return ""
+	}
+	if _, err := time.LoadLocation(tz); err != nil {
+		return ""
+	}
+	return tz
 }

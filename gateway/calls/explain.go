@@ -121,6 +121,7 @@ type matchRow struct {
 	TaskType                string   `json:"task_type"`
 	SessionID               string   `json:"session_id"`
 	SessionStart            chT      `json:"session_start"`
+	SessionLastActivity     chT      `json:"session_last_activity"`
 	MinutesFromSessionStart *float64 `json:"minutes_from_session_start"`
 	Verdict                 string   `json:"verdict"`
 	TouchpointID            string   `json:"touchpoint_id"`
@@ -141,7 +142,7 @@ type sessionRow struct {
 	Site                 string  `json:"site"`
 	SessionID            string  `json:"session_id"`
 	SessionStart         chT     `json:"session_start"`
-	SessionEnd           chT     `json:"session_end"`
+	LastActivity         chT     `json:"last_activity"`
 	LandingPage          string  `json:"landing_page"`
 	ReferrerPage         string  `json:"referrer_page"`
 	TouchpointSource     string  `json:"touchpoint_source"`
@@ -154,16 +155,26 @@ type sessionRow struct {
 
 func (r sessionRow) session() *Session {
 	return &Session{
-		Site: r.Site, SessionID: r.SessionID, SessionStart: r.SessionStart.Time, LastActivity: r.SessionEnd.Time,
+		Site: r.Site, SessionID: r.SessionID, SessionStart: r.SessionStart.Time, LastActivity: r.LastActivity.Time,
 		LandingPage: r.LandingPage, ReferrerPage: r.ReferrerPage, TouchpointSource: r.TouchpointSource,
 		Medium: r.Medium, Campaign: r.AdCampaignName, MarketingChannel: r.MarketingChannel,
 		MarketingChannelPath: r.MarketingChannelPath, MinutesBeforeCall: r.MinutesBeforeCall,
 	}
 }
 
-const sessionColumns = `site, session_id, session_start, session_end, landing_page, referrer_page,
-	touchpoint_source, medium, ad_campaign_name, marketing_channel, marketing_channel_path,
-	round((toUnixTimestamp64Milli({call:DateTime64(3, 'UTC')}) - toUnixTimestamp64Milli(session_start)) / 60000, 2) AS minutes_before_call`
+// sessionsOfVisitor reads the touchpoint fields of the visitor {uid}'s
+// sessions, with the last activity as call_matches counts it (the last page
+// view or form submit, not session_end: any event) and the minutes from each
+// session's start to the call {call}.
+const sessionsOfVisitor = `SELECT f.site AS site, f.session_id AS session_id, f.session_start AS session_start,
+		b.last_activity AS last_activity, f.landing_page AS landing_page, f.referrer_page AS referrer_page,
+		f.touchpoint_source AS touchpoint_source, f.medium AS medium, f.ad_campaign_name AS ad_campaign_name,
+		f.marketing_channel AS marketing_channel, f.marketing_channel_path AS marketing_channel_path,
+		round((toUnixTimestamp64Milli({call:DateTime64(3, 'UTC')}) - toUnixTimestamp64Milli(f.session_start)) / 60000, 2)
+			AS minutes_before_call
+	FROM (SELECT * FROM session_touch_fields WHERE uid = {uid:String}) AS f
+	LEFT JOIN (SELECT site, session_id, last_activity FROM call_session_bounds WHERE uid = {uid:String}) AS b
+		ON b.site = f.site AND b.session_id = f.session_id`
 
 // Explain reads one call's verdict and says it in a sentence, with times
 // shown in loc (UTC when nil).
@@ -195,8 +206,7 @@ func Explain(ctx context.Context, st store.Store, taskID string, loc *time.Locat
 	callParam := m.CallTime.UTC().Format(chTimeLayout)
 	if m.SessionID != "" {
 		var s sessionRow
-		ok, err := queryOne(ctx, st, `SELECT `+sessionColumns+` FROM session_touch_fields
-			WHERE site = {site:String} AND uid = {uid:String} AND session_id = {sid:String}`,
+		ok, err := queryOne(ctx, st, sessionsOfVisitor+` WHERE site = {site:String} AND session_id = {sid:String}`,
 			store.Params{"site": m.SessionSite, "uid": m.UID, "sid": m.SessionID, "call": callParam}, &s)
 		if err != nil {
 			return nil, fmt.Errorf("read the session: %w", err)
@@ -207,13 +217,12 @@ func Explain(ctx context.Context, st store.Store, taskID string, loc *time.Locat
 			// The session's rows vanished between the two reads (a TTL, a
 			// delete): say what call_matches saw.
 			e.Session = &Session{Site: m.SessionSite, SessionID: m.SessionID, SessionStart: m.SessionStart.Time,
-				LastActivity: m.SessionStart.Time, MinutesBeforeCall: deref(m.MinutesFromSessionStart)}
+				LastActivity: m.SessionLastActivity.Time, MinutesBeforeCall: deref(m.MinutesFromSessionStart)}
 		}
 	}
 	if m.Verdict == "outside_window" || m.Verdict == "no_session" {
 		var s sessionRow
-		ok, err := queryOne(ctx, st, `SELECT `+sessionColumns+` FROM session_touch_fields
-			WHERE uid = {uid:String}
+		ok, err := queryOne(ctx, st, sessionsOfVisitor+`
 			ORDER BY abs(toUnixTimestamp64Milli(session_start) - toUnixTimestamp64Milli({call:DateTime64(3, 'UTC')})), session_id
 			LIMIT 1`, store.Params{"uid": m.UID, "call": callParam}, &s)
 		if err != nil {
@@ -285,13 +294,19 @@ func (e *Explanation) sentence(loc *time.Location) string {
 			start = s.SessionStart
 		}
 		mins := deref(e.MinutesFromSessionStart)
+		lastActivity := e.Rule.Anchor == AnchorLastActivity && s != nil
 		switch {
-		case e.Rule.Anchor == AnchorLastActivity && s != nil && e.Call.CallTime.After(s.LastActivity):
-			fmt.Fprintf(&b, "Merged: the session's last activity was at %s and the call came at %s, %s later; sessions count for %s after their last activity.",
-				clock(s.LastActivity), clock(call), plural(deref(e.MinutesFromLastActivity), "minute"), window)
 		case mins < 0:
 			fmt.Fprintf(&b, "Merged: the call came at %s, %s before the session's first hit at %s, within the %s allowed for clock differences.",
 				clock(call), plural(-mins, "minute"), clock(start), plural(float64(e.Rule.EarlyToleranceMinutes), "minute"))
+		case lastActivity && e.Call.CallTime.Before(s.LastActivity):
+			// The window counts from the last activity, which came after the
+			// call: minutes from the start would read as "too late".
+			fmt.Fprintf(&b, "Merged: the call came at %s, during the session: it started at %s and its last activity was at %s; sessions count for %s after their last activity.",
+				clock(call), clock(start), clock(s.LastActivity), window)
+		case lastActivity:
+			fmt.Fprintf(&b, "Merged: the session's last activity was at %s and the call came at %s, %s later; sessions count for %s after their last activity.",
+				clock(s.LastActivity), clock(call), plural(deref(e.MinutesFromLastActivity), "minute"), window)
 		default:
 			fmt.Fprintf(&b, "Merged: the session started at %s and the call came at %s, %s later; sessions count for %s.",
 				clock(start), clock(call), plural(mins, "minute"), window)

@@ -129,6 +129,72 @@ func TestExplain(t *testing.T) {
 	}
 }
 
+// Every verdict under the last_activity anchor reads right: in particular a
+// call before the session's last activity is merged "during the session",
+// not "65 minutes later" than its start.
+func TestExplainSentencesUnderLastActivity(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t)
+	if _, err := calls.SetMatchSettings(ctx, st, calls.MatchSettings{WindowMinutes: 30, Anchor: calls.AnchorLastActivity, EarlyToleranceMinutes: 2}); err != nil {
+		t.Fatal(err)
+	}
+	google := "https://www.google.com/"
+	gets := ` The session (Paid Search.Google, landing page https://shop.example/offer) gets a "Call" touchpoint instead of a Web Visit.`
+	crm := " A separate CRM Task touchpoint was created."
+	cases := []struct {
+		id, call string
+		hits     []hit // one session, "s"; none: the visitor has no session
+		verdict  string
+		sentence string
+		last     string // the (nearest) session's last activity, as explain reports it
+	}{
+		{"T-during", "13:05", []hit{page("12:00", adURL, google), page("12:25", homeURL, ""), page("12:50", homeURL, ""), page("13:15", homeURL, "")},
+			"merged", "Merged: the call came at 13:05, during the session: it started at 12:00 and its last activity was at 13:15; sessions count for 30 minutes after their last activity." + gets, "13:15"},
+		{"T-after", "13:05", []hit{page("12:00", adURL, google), form("12:40", homeURL)},
+			"merged", "Merged: the session's last activity was at 12:40 and the call came at 13:05, 25 minutes later; sessions count for 30 minutes after their last activity." + gets, "12:40"},
+		{"T-early", "11:59", []hit{page("12:00", adURL, google), page("12:20", homeURL, "")},
+			"merged", "Merged: the call came at 11:59, 1 minute before the session's first hit at 12:00, within the 2 minutes allowed for clock differences." + gets, "12:20"},
+		{"T-late", "12:50", []hit{page("12:00", adURL, google), page("12:10", homeURL, "")},
+			"outside_window", "Not merged: the session's last activity was at 12:10 and the call came at 12:50, 40 minutes later; sessions count for 30 minutes after their last activity." + crm, "12:10"},
+		// A chat is not activity: the window counts from the page view before it.
+		{"T-chat", "12:45", []hit{page("12:00", adURL, google), chat("12:30", homeURL)},
+			"outside_window", "Not merged: the session's last activity was at 12:00 and the call came at 12:45, 45 minutes later; sessions count for 30 minutes after their last activity." + crm, "12:00"},
+		{"T-skew", "11:57", []hit{page("12:00", adURL, google)},
+			"no_session", "Not merged: the visitor's nearest session started at 12:00, 3 minutes after the call at 11:57; a call may come at most 2 minutes before its session starts (clock differences)." + crm, "12:00"},
+		{"T-nobody", "09:30", nil,
+			"no_session", "Not merged: no web session of this visitor (" + uidOf("la T-nobody") + ") has been recorded, so far, before the call at 09:30; if the visit's events arrive later, the call is merged as soon as they do." + crm, ""},
+	}
+	for _, c := range cases {
+		uid := uidOf("la " + c.id)
+		if c.hits != nil {
+			visit(t, st, site, uid, "s", c.hits...)
+		}
+		task(t, st, callTask(t, c.id, "Call", uid, c.call))
+	}
+	for _, c := range cases {
+		t.Run(c.id, func(t *testing.T) {
+			e, err := calls.Explain(ctx, st, c.id, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Verdict != c.verdict || e.Sentence != c.sentence {
+				t.Errorf("%s\n got %s\nwant %s", e.Verdict, e.Sentence, c.sentence)
+			}
+			s := e.Session
+			if e.NearestSession != nil {
+				s = e.NearestSession
+			}
+			if c.hits == nil {
+				if s != nil {
+					t.Errorf("session %+v for a visitor with none", s)
+				}
+			} else if s == nil || !s.LastActivity.Equal(at(t, c.last)) {
+				t.Errorf("session %+v, want last activity %s", s, c.last)
+			}
+		})
+	}
+}
+
 func sessionID(s *calls.Session) string {
 	if s == nil {
 		return ""

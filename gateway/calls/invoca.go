@@ -1,8 +1,10 @@
 package calls
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/calltrail/calltrail/gateway/sfrecord"
 )
@@ -58,6 +60,9 @@ func parseInvoca(body []byte, o parseOptions) (*Task, error) {
 	if t.StartTime == nil {
 		return nil, sfrecord.Badf("no call time: start_time_utc is required")
 	}
+	if err := t.invocaVersion(p); err != nil {
+		return nil, err
+	}
 
 	var ids found
 	switch cd := p["custom_data"].(type) {
@@ -69,4 +74,34 @@ func parseInvoca(body []byte, o parseOptions) (*Task, error) {
 	o.uid.walk(map[string]any(p), "", 0, &ids)
 	t.applyUID(ids)
 	return t, t.finish()
+}
+
+// invocaVersion orders the versions of one call by Invoca's own clock, so that
+// a late retry of the original transaction cannot undo a correction that
+// CallTrail received before it (receive time would rank the retry newer). A
+// correction is as new as its corrected_at; the original is as old as the
+// call's start, before any correction. A correction without corrected_at
+// keeps the receive time, which is after the call too.
+func (t *Task) invocaVersion(p sfrecord.Record) error {
+	corrects, err := p.Str("corrects_transaction_id")
+	if err != nil {
+		return err
+	}
+	// corrected_at as epoch milliseconds (like start_time_utc) or a date-time
+	// string (like start_time_local).
+	var corrected *time.Time
+	if _, isNumber := p["corrected_at"].(json.Number); isNumber {
+		corrected, err = p.Epoch("corrected_at", 1000)
+	} else {
+		corrected, err = p.Time("corrected_at")
+	}
+	switch {
+	case err != nil:
+		return err
+	case corrected != nil:
+		t.Version = sfrecord.VersionOf(*corrected)
+	case corrects == "":
+		t.Version = sfrecord.VersionOf(*t.StartTime)
+	}
+	return nil
 }

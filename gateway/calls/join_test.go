@@ -2,8 +2,10 @@ package calls_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/calltrail/calltrail/gateway/calls"
 	"github.com/calltrail/calltrail/gateway/sfrecord"
@@ -103,6 +105,54 @@ func TestDuplicateAndUpdatedTasks(t *testing.T) {
 	}
 }
 
+// Invoca's versions are ordered by Invoca's clock: a late retry of the
+// original transaction does not undo a correction received before it, and a
+// later correction wins over an earlier one whatever order they arrive in.
+func TestInvocaLateRetryDoesNotUndoACorrection(t *testing.T) {
+	st := storetest.Open(t)
+	var now time.Time
+	cfg := &calls.Config{InvocaTokens: []string{"tok"}, Now: func() time.Time { return now }}
+	receive := func(clock, body string) {
+		t.Helper()
+		now = at(t, clock)
+		tk, err := cfg.Receive(calls.Delivery{Provider: calls.SourceInvoca, Body: []byte(body), PathToken: "tok"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := calls.Save(context.Background(), st, []*calls.Task{tk}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	duration := func() string {
+		t.Helper()
+		got := rows(t, st, "SELECT call_duration_s FROM call_tasks FINAL WHERE task_id = 'invoca:CC-1'", nil)
+		if len(got) != 1 {
+			t.Fatalf("call_tasks FINAL: %q, want one row", got)
+		}
+		return got[0]
+	}
+	original := `{"transaction_id":"TX-1","complete_call_id":"CC-1","transaction_type":"Call",
+		"start_time_utc":1709294700000,"duration":95}` // 12:05 UTC
+	correction := func(tx, correctedAt string, secs int) string {
+		return fmt.Sprintf(`{"transaction_id":%q,"complete_call_id":"CC-1","corrects_transaction_id":"TX-1",
+			"transaction_type":"Call","start_time_utc":1709294700000,"duration":%d,"corrected_at":%s}`, tx, secs, correctedAt)
+	}
+
+	receive("12:10", original)
+	receive("14:01", correction("TX-2", `"2024-03-01 14:00:00 +00:00"`, 120))
+	receive("15:00", original) // the provider retries a delivery it thinks failed
+	if got := duration(); got != "120" {
+		t.Fatalf("after a late retry of the original: duration %s, want the correction's 120", got)
+	}
+	// Two corrections out of order: the one corrected last wins (epoch ms
+	// are read too).
+	receive("16:00", correction("TX-4", "1709312400000", 130)) // corrected 17:00
+	receive("16:05", correction("TX-3", `"2024-03-01 16:30:00 +00:00"`, 125))
+	if got := duration(); got != "130" {
+		t.Fatalf("after an older correction arrived last: duration %s, want 130", got)
+	}
+}
+
 // The settings change every verdict at once, without rewriting data; the
 // rule column says which rule applied.
 func TestMatchSettings(t *testing.T) {
@@ -150,6 +200,77 @@ func TestMatchSettings(t *testing.T) {
 		if _, err := calls.SetMatchSettings(ctx, st, bad); err == nil {
 			t.Errorf("%+v accepted", bad)
 		}
+	}
+}
+
+// Under the last_activity anchor the window counts from the session's last
+// page view or form submit (what ends a session, docs/sessions.md), and the
+// session considered is chosen by the same rule as under session_start: the
+// latest that started at or before the call when the call is within its
+// window, else one that started within the early tolerance after the call.
+func TestLastActivityAnchor(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t)
+	if _, err := calls.SetMatchSettings(ctx, st, calls.MatchSettings{WindowMinutes: 30, Anchor: calls.AnchorLastActivity, EarlyToleranceMinutes: 2}); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name     string
+		sessions []session
+		call     string
+		// want: verdict, session considered, its last activity (HH:MM),
+		// minutes from the session start and from the last activity
+		want string
+	}{
+		{
+			name: "a chat after the last form is not activity",
+			sessions: []session{{"chatty", []hit{page("12:00", adURL, ""), page("12:20", homeURL, ""),
+				form("12:40", homeURL), chat("12:50", homeURL)}}},
+			call: "13:15", want: "outside_window	chatty	12:40	75	35",
+		},
+		{
+			name:     "a call during the session is merged",
+			sessions: []session{{"during", []hit{page("12:00", adURL, ""), page("12:20", homeURL, "")}}},
+			call:     "12:05", want: "merged	during	12:20	5	-15",
+		},
+		{
+			name: "within the window of the session before: not the one starting a minute after the call",
+			sessions: []session{
+				{"browsing", []hit{page("12:00", adURL, ""), page("12:30", homeURL, "")}},
+				{"next", []hit{page("12:56", homeURL, "https://news.example/")}},
+			},
+			call: "12:55", want: "merged	browsing	12:30	55	25",
+		},
+		{
+			name: "the session before is too old: the one starting a minute after the call",
+			sessions: []session{
+				{"idle", []hit{page("12:00", adURL, ""), page("12:10", homeURL, "")}},
+				{"back", []hit{page("12:51", homeURL, "https://news.example/")}},
+			},
+			call: "12:50", want: "merged	back	12:51	-1	-1",
+		},
+		{
+			name:     "a session with no page view yet counts from its start",
+			sessions: []session{{"chat-only", []hit{chat("12:00", homeURL)}}},
+			call:     "12:20", want: "merged	chat-only	12:00	20	20",
+		},
+	}
+	for _, c := range cases {
+		uid := uidOf("last activity " + c.name)
+		for _, s := range c.sessions {
+			visit(t, st, site, uid, s.sid, s.hits...)
+		}
+		task(t, st, callTask(t, "T-la-"+uid[:8], "Call", uid, c.call))
+	}
+	got := byTaskID(t, st, `SELECT task_id, verdict, session_id, formatDateTime(session_last_activity, '%H:%i'),
+		minutes_from_session_start, minutes_from_last_activity FROM call_matches`)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			id := "T-la-" + uidOf("last activity " + c.name)[:8]
+			if len(got[id]) != 1 || got[id][0] != c.want {
+				t.Errorf("call_matches %q, want %q", got[id], c.want)
+			}
+		})
 	}
 }
 
@@ -222,6 +343,16 @@ func TestPositions(t *testing.T) {
 			want: []tpRow{{"web_visit", "Web Visit", "FT", "first"}, {"web_chat", "Web Chat", "LC", "second"}},
 		},
 		{
+			// One form touchpoint per session (the first) and one chat
+			// touchpoint (the first): a chat first does not hide the form.
+			name: "a chat, then forms and chats in one session: one Web Chat and one Web Form",
+			setup: func(t *testing.T, uid string) {
+				visit(t, st, site, uid, "cf", page("10:00", homeURL, ""), chat("10:02", homeURL),
+					form("10:05", "https://shop.example/contact"), chat("10:06", homeURL), form("10:07", "https://shop.example/quote"))
+			},
+			want: []tpRow{{"web_chat", "Web Chat", "FT, LC", "cf"}, {"web_form", "Web Form", "PostLC", "cf"}},
+		},
+		{
 			name: "no conversion: no touchpoints",
 			setup: func(t *testing.T, uid string) {
 				visit(t, st, site, uid, "browse", page("10:00", homeURL, ""), page("10:05", homeURL, ""))
@@ -260,6 +391,12 @@ func TestPositions(t *testing.T) {
 		WHERE person_id = {uid:String} AND touchpoint_kind = 'web_form'`, store.Params{"uid": uidOf("positions call session, then a form fill the next day")})
 	if len(got) != 1 || got[0] != "https://shop.example/contact\thttps://shop.example/\t\tWeb Direct\tdirect" {
 		t.Errorf("form touchpoint fields %q", got)
+	}
+
+	got = rows(t, st, `SELECT touchpoint_kind, form_url FROM touchpoints WHERE person_id = {uid:String} ORDER BY touchpoint_date`,
+		store.Params{"uid": uidOf("positions a chat, then forms and chats in one session: one Web Chat and one Web Form")})
+	if strings.Join(got, "\n") != "web_chat\thttps://shop.example/\nweb_form\thttps://shop.example/contact" {
+		t.Errorf("chat and form touchpoints: %q, want the first chat's and the first form's pages", got)
 	}
 
 	// Touchpoint ids are stable: the same query twice gives the same ids.

@@ -145,6 +145,63 @@ func TestVerdictsUnderTheSourceRules(t *testing.T) {
 			touchpoint: crmTouchpoint("Call"),
 		},
 		{
+			// The early tolerance is for a provider clock running behind, not
+			// a way to pass over the session the visitor was in.
+			name: "ad 12:00, referral 12:11, call 12:10: the session that started before the call",
+			sessions: []session{
+				ad("before-ad", "12:00"),
+				{"after-ref", []hit{page("12:11", homeURL, "https://news.example/article")}},
+			},
+			rec: func(t *testing.T, uid string) map[string]any {
+				return callTask(t, "T-before-early", "Call", uid, "12:10")
+			},
+			verdict: "merged", sessionID: "before-ad", minutes: 10,
+			touchpoint: adTouchpoint("Call", "before-ad"),
+		},
+		{
+			name: "the session before is too old, one starts 1 minute after the call: the early one",
+			sessions: []session{
+				{"too-old", []hit{page("12:00", homeURL, "https://news.example/article")}},
+				ad("early-ad", "12:41"),
+			},
+			rec:     func(t *testing.T, uid string) map[string]any { return callTask(t, "T-old-early", "Call", uid, "12:40") },
+			verdict: "merged", sessionID: "early-ad", minutes: -1,
+			touchpoint: adTouchpoint("Call", "early-ad"),
+		},
+		{
+			name: "the session before is too old, the next starts 3 minutes after the call: outside the window",
+			sessions: []session{
+				ad("too-old-3", "12:00"),
+				{"late-3", []hit{page("12:43", homeURL, "https://news.example/article")}},
+			},
+			rec:     func(t *testing.T, uid string) map[string]any { return callTask(t, "T-old-late3", "Call", uid, "12:40") },
+			verdict: "outside_window", sessionID: "too-old-3", minutes: 40,
+			touchpoint: crmTouchpoint("Call"),
+		},
+		{
+			name: "two sessions within the tolerance after the call: the first of them",
+			sessions: []session{
+				ad("after-1", "12:11"),
+				{"after-2", []hit{page("12:12", homeURL, "https://news.example/article")}},
+			},
+			rec:     func(t *testing.T, uid string) map[string]any { return callTask(t, "T-two-early", "Call", uid, "12:10") },
+			verdict: "merged", sessionID: "after-1", minutes: -1,
+			touchpoint: adTouchpoint("Call", "after-1"),
+		},
+		{
+			name: "a session starting at the call's minute counts as before it",
+			sessions: []session{
+				{"earlier", []hit{page("11:50", homeURL, "https://news.example/article")}},
+				ad("same-minute", "12:10"),
+				{"skewed", []hit{page("12:11", homeURL, "")}},
+			},
+			rec: func(t *testing.T, uid string) map[string]any {
+				return callTask(t, "T-same-minute", "Call", uid, "12:10")
+			},
+			verdict: "merged", sessionID: "same-minute", minutes: 0,
+			touchpoint: adTouchpoint("Call", "same-minute"),
+		},
+		{
 			name:       "no web session at all",
 			rec:        func(t *testing.T, uid string) map[string]any { return callTask(t, "T-nosession", "Call", uid, "12:00") },
 			verdict:    "no_session",

@@ -275,6 +275,7 @@ func TestMalformedDeliveries(t *testing.T) {
 		{SourceInvoca, "no time", `{"transaction_id":"A-1"}`, "no call time"},
 		{SourceInvoca, "start_time_utc negative", `{"transaction_id":"A-1","start_time_utc":-5}`, "start_time_utc must be a Unix time"},
 		{SourceInvoca, "custom_data is a number", `{"transaction_id":"A-1","start_time_utc":1709294700000,"custom_data":3}`, "custom_data must be"},
+		{SourceInvoca, "corrected_at not a time", `{"transaction_id":"A-1","start_time_utc":1709294700000,"corrected_at":"yesterday"}`, "corrected_at: cannot read"},
 		{SourceInvoca, "transaction_type is a list", `{"transaction_id":"A-1","start_time_utc":1709294700000,"transaction_type":[]}`, "transaction_type must be a string"},
 	}
 	for _, c := range cases {

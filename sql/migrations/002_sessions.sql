@@ -4,6 +4,13 @@
 -- batches, in any order: every column is an aggregate that gives the same
 -- answer whatever the split (min, max, argMin, uniqExact over event ids), and
 -- a duplicate event id changes nothing. Bots make no sessions.
+--
+-- session_end is the latest event of any type (an identify or custom event
+-- too). last_activity is the latest page view or form submit: what ends a
+-- session after 30 minutes (docs/sessions.md) and what a call's window counts
+-- from under the last_activity anchor (docs/calls.md). A batch with neither
+-- writes 1970-01-01, which max() never picks over a real one; readers fall
+-- back to session_start for a session that has none yet.
 CREATE TABLE IF NOT EXISTS sessions_agg
 (
     site          LowCardinality(String),
@@ -11,6 +18,7 @@ CREATE TABLE IF NOT EXISTS sessions_agg
     session_id    String,
     session_start SimpleAggregateFunction(min, DateTime64(3, 'UTC')),
     session_end   SimpleAggregateFunction(max, DateTime64(3, 'UTC')),
+    last_activity SimpleAggregateFunction(max, DateTime64(3, 'UTC')),
     pageview_ids  AggregateFunction(uniqExact, UUID),
     event_ids     AggregateFunction(uniqExact, UUID),
     first_page    AggregateFunction(argMin, Tuple(
@@ -29,6 +37,7 @@ SELECT
     site, uid, session_id,
     min(event_time) AS session_start,
     max(event_time) AS session_end,
+    maxIf(event_time, type IN ('page_view', 'form_submit')) AS last_activity,
     uniqExactStateIf(event_id, type = 'page_view') AS pageview_ids,
     uniqExactState(event_id) AS event_ids,
     argMinStateIf(

@@ -26,17 +26,18 @@ FROM sessions;
 CREATE VIEW IF NOT EXISTS person_ids AS
 SELECT uid, person_id FROM persons;
 
--- The first form fill or chat of each session (Marketo Measure: one form
--- touchpoint per session, the first).
+-- The first form fill and the first chat of each session (Marketo Measure:
+-- one form touchpoint per session, the first; a chat is its own kind, so a
+-- chat before a form does not take the form's Web Form touchpoint away).
 CREATE VIEW IF NOT EXISTS web_conversions AS
 SELECT
     site, uid, session_id,
-    argMin(type, (event_time, event_id)) AS conversion_type,
+    type AS conversion_type,
     min(event_time) AS converted_at,
     argMin(url, (event_time, event_id)) AS conversion_url
 FROM events
 WHERE type IN ('form_submit', 'chat') AND is_bot = 0 AND session_id != ''
-GROUP BY site, uid, session_id;
+GROUP BY site, uid, session_id, type;
 
 -- Every touchpoint before positions, one join to the session's fields.
 -- touchpoint_kind: call (merged into its session), crm_activity (a call not
