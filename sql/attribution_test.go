@@ -73,9 +73,12 @@ func (j *journey) form(day float64, typ string) *journey {
 }
 
 // call logs a merged call five minutes into the session started on day.
-func (j *journey) call(day float64, id string) *journey {
+func (j *journey) call(day float64, id string) *journey { return j.callAfter(day, 5*time.Minute, id) }
+
+// callAfter logs a merged call that long into the session started on day.
+func (j *journey) callAfter(day float64, after time.Duration, id string) *journey {
 	j.w.calls = append(j.w.calls, fmt.Sprintf("('%s', 'tasks_api', 'Call', '%s', '%s', '%s', now64(3), 1)",
-		id, j.uid, j.uid, at(day).Add(5*time.Minute).Format("2006-01-02 15:04:05.000")))
+		id, j.uid, j.uid, at(day).Add(after).Format("2006-01-02 15:04:05.000")))
 	return j
 }
 
@@ -296,6 +299,14 @@ func TestAttributionSharesSumToOne(t *testing.T) {
 			opps++
 		}
 	}
+	// Ties: a call at the very instant of the form that is LC. Whichever id
+	// sorts first, the form stays LC and the call does not become a touch
+	// "between" FT and LC.
+	for n := 0; n < 4; n++ {
+		w.journey(200+n).visit(0).visit(1).form(1, "form_submit").callAfter(1, time.Minute, fmt.Sprintf("TIE%d", n)).
+			opportunity(fmt.Sprintf("TIE%d", n), 100, 2, -1, false)
+		opps++
+	}
 	w.flush()
 	rows := storetest.Query(t, s, `SELECT opportunity_id, model, sum(share), min(share), max(share), count() FROM attribution GROUP BY opportunity_id, model`)
 	perOpp := map[string]int{}
@@ -342,5 +353,13 @@ func TestAttributionSharesSumToOne(t *testing.T) {
 	if got := storetest.Query(t, s, `SELECT count() FROM (SELECT maxIf(rank, is_oc) AS oc, maxIf(rank, is_closed_touch) AS closed
 		FROM opportunity_touchpoints GROUP BY opportunity_id HAVING countIf(is_closed_touch) > 0) WHERE closed < oc`); got != "0" {
 		t.Errorf("%s opportunities have their Closed touch before OC", got)
+	}
+	// U-shaped's middle is empty: LC is the first conversion and a web
+	// visit is a touchpoint only as FT, so nothing lies between FT and LC
+	// (docs/revenue.md).
+	if got := storetest.Query(t, s, `SELECT count() FROM attribution AS a
+		INNER JOIN opportunity_touchpoints AS o ON o.opportunity_id = a.opportunity_id AND o.touchpoint_id = a.touchpoint_id
+		WHERE a.model = 'u_shaped' AND NOT o.is_ft AND NOT o.is_lc`); got != "0" {
+		t.Errorf("%s touchpoints other than FT and LC have U-shaped credit", got)
 	}
 }

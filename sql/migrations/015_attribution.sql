@@ -44,7 +44,9 @@ FROM (SELECT * FROM opportunities FINAL) AS o
 INNER JOIN opportunity_persons AS op ON op.opportunity_id = o.opportunity_id;
 
 -- One row per opportunity × touchpoint, with the milestone flags and the
--- touchpoint's rank in time.
+-- touchpoint's rank in time. At the same instant FT, then LC, rank first,
+-- as buyer_touchpoints chose them, so a touch tied with LC (a call at the
+-- form's millisecond) never counts as one between FT and LC.
 CREATE VIEW IF NOT EXISTS opportunity_touchpoints AS
 SELECT
     opportunity_id, person_id, amount, is_won, is_closed, created_date, close_date,
@@ -53,7 +55,7 @@ SELECT
     has(positions, 'LC') AS is_lc,
     touchpoint_id = oc_id AS is_oc,
     touchpoint_id = closed_id AS is_closed_touch,
-    row_number() OVER (PARTITION BY opportunity_id ORDER BY touchpoint_date, touchpoint_id) AS rank
+    row_number() OVER (PARTITION BY opportunity_id ORDER BY touchpoint_date, NOT is_ft, NOT is_lc, touchpoint_id) AS rank
 FROM
 (
     SELECT
