@@ -155,3 +155,51 @@ func TestLastActivityIsTheLastPageViewOrFormSubmit(t *testing.T) {
 		t.Fatalf("start, last activity, end:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// An internal referrer (the site's own host, or another host of the same
+// registrable domain) is no referrer: Marketo Measure treats it as Direct
+// (domain-facts §2.5). The collector sends one on the first hit of a
+// session that starts after the 30-minute timeout. The rule is in
+// sessions_base, so touchpoints, which take their fields from sessions,
+// follow it too.
+func TestInternalReferrerIsDirect(t *testing.T) {
+	s := storetest.Open(t)
+	cases := []struct {
+		url, ref               string
+		path, source, referrer string
+	}{
+		{"https://www.acme.example/pricing", "https://www.acme.example/features", "Direct", "Web Direct", ""},
+		{"https://www.acme.example/", "https://blog.acme.example/post-1", "Direct", "Web Direct", ""},
+		{"https://www.acme.example/", "https://acme.example/", "Direct", "Web Direct", ""},
+		{"https://shop.acme.co.uk/", "https://www.acme.co.uk/", "Direct", "Web Direct", ""},
+		// Tags still count; only the referrer is dropped.
+		{"https://www.acme.example/?utm_source=newsletter&utm_medium=email", "https://www.acme.example/", "Email", "newsletter", ""},
+		// Another registrable domain is a referral, even under the same public suffix.
+		{"https://www.acme.example/", "https://www.acme.co.uk/", "Web Referral", "www.acme.co.uk", "https://www.acme.co.uk/"},
+		{"https://www.acme.co.uk/", "https://www.google.co.uk/", "Organic Search.Google", "Google", "https://www.google.co.uk/"},
+		{"https://acme.github.io/", "https://other.github.io/", "Web Referral", "other.github.io", "https://other.github.io/"},
+		{"http://10.0.1.5/", "http://10.0.2.5/", "Web Referral", "10.0.2.5", "http://10.0.2.5/"},
+	}
+	var hits []hit
+	for i, c := range cases {
+		uid := fmt.Sprintf("%032x", i+1)
+		hits = append(hits, hit{uid: uid, sid: "s", url: c.url, ref: c.ref})
+		if i == 0 {
+			hits = append(hits, hit{uid: uid, sid: "s", typ: "form_submit", at: time.Minute, url: c.url, email: "ann@acme.example"})
+		}
+	}
+	insert(t, s, hits...)
+	rows := strings.Split(query(t, s, "SELECT marketing_channel_path, touchpoint_source, referrer_page, referrer_host = domain(referrer_page) FROM sessions ORDER BY uid"), "\n")
+	if len(rows) != len(cases) {
+		t.Fatalf("%d sessions for %d cases", len(rows), len(cases))
+	}
+	for i, c := range cases {
+		if want := c.path + "\t" + c.source + "\t" + c.referrer + "\t1"; rows[i] != want {
+			t.Errorf("%s from %s:\n got %q\nwant %q", c.url, c.ref, rows[i], want)
+		}
+	}
+	// The form's touchpoint is Direct too, with no referrer page.
+	if got := query(t, s, "SELECT touchpoint_type, marketing_channel_path, touchpoint_source, medium, referrer_page FROM touchpoints"); got != "Web Form\tDirect\tWeb Direct\tdirect\t" {
+		t.Errorf("touchpoint: %q", got)
+	}
+}

@@ -88,7 +88,26 @@ func TestDefaultChannels(t *testing.T) {
 		{"https://www.acme.example/", "https://news.ycombinator.com/item?id=1", "Web Referral", "news.ycombinator.com", "referral"},
 		{"https://www.acme.example/", "", "Direct", "Web Direct", "direct"},
 		{"https://www.acme.example/?utm_medium=podcast", "", "Other", "Web Direct", "podcast"},
-		{"https://www.acme.example/?utm_source=partner_x", "", "Other", "partner_x", ""},
+		// Tagged with a source only: the medium says it was not set.
+		{"https://www.acme.example/?utm_source=partner_x", "", "Other", "partner_x", "(not set)"},
+		// Paid social tagged cpc/ppc is Paid Social, not Paid Search.Other.
+		{"https://www.acme.example/?utm_source=facebook&utm_medium=cpc&utm_campaign=retargeting", "", "Paid Social.Facebook", "facebook", "cpc"},
+		{"https://www.acme.example/?utm_source=instagram&utm_medium=ppc", "https://l.instagram.com/", "Paid Social.Facebook", "instagram", "ppc"},
+		{"https://www.acme.example/?utm_source=linkedin&utm_medium=cpc", "https://www.linkedin.com/", "Paid Social.LinkedIn", "linkedin", "cpc"},
+		{"https://www.acme.example/?utm_source=tiktok&utm_medium=cpc", "", "Paid Social.TikTok", "tiktok", "cpc"},
+		{"https://www.acme.example/?utm_source=twitter&utm_medium=cpc", "https://t.co/ab1", "Paid Social.X", "twitter", "cpc"},
+		// utm_medium=organic (Google Business Profile links) is organic search.
+		{"https://www.acme.example/?utm_source=google&utm_medium=organic&utm_campaign=gbp", "", "Organic Search.Google", "Google", "organic"},
+		{"https://www.acme.example/?utm_source=yelp&utm_medium=organic", "", "Organic Search", "yelp", "organic"},
+		// Google's and Yahoo's other hosts are not their search engines:
+		// webmail is Email, the rest are referrals.
+		{"https://www.acme.example/", "https://mail.google.com/", "Email", "mail.google.com", "email"},
+		{"https://www.acme.example/", "https://docs.google.com/document/d/1x/edit", "Web Referral", "docs.google.com", "referral"},
+		{"https://www.acme.example/", "https://us.mail.yahoo.com/", "Email", "us.mail.yahoo.com", "email"},
+		{"https://www.acme.example/", "https://outlook.live.com/", "Email", "outlook.live.com", "email"},
+		{"https://www.acme.example/", "https://google.com/", "Organic Search.Google", "Google", "organic"},
+		{"https://www.acme.example/", "https://www.google.com.au/", "Organic Search.Google", "Google", "organic"},
+		{"https://www.acme.example/", "https://search.yahoo.com/search?p=acme", "Organic Search.Yahoo", "Yahoo", "organic"},
 	}
 	var hits []storetest.Hit
 	for i, c := range cases {

@@ -248,13 +248,30 @@ func (g *generator) session(uid, ua string, at time.Time, how arrival, p *person
 			after = -time.Minute
 		}
 		callAt := at.Add(after)
-		if p == nil {
+		caller := p == nil
+		if caller {
 			p = &person{email: fmt.Sprintf("caller.%s@%s", uid[:6], pick(r, "acme-buyer.example", "hooli.example")), lcAt: callAt}
 			g.persons = append(g.persons, p)
 		}
-		g.call(uid, callAt, p)
+		if source := g.call(uid, callAt, p); caller && source != calls.SourceTasksAPI {
+			g.signUp(uid, ua, callAt, p)
+		}
 	}
 	return p
+}
+
+// signUp is what makes a caller known by email when their call came by
+// webhook, which carries no CRM id: hours later the rep's trial link brings
+// them back, and the trial's sign-up page identifies them
+// (calltrail.identify). A Task-logged call needs none: its WhoId is the
+// opportunity's ContactId. The sign-up comes before any opportunity (at
+// least 12 hours after the call), so every caller's deal can be attributed.
+func (g *generator) signUp(uid, ua string, callAt time.Time, p *person) {
+	at := callAt.Add(jitter(g.r, time.Hour, 10*time.Hour))
+	if at.After(g.o.End) {
+		return
+	}
+	g.emit(uid, hex32(g.r)[:12], ua, at, []page{{Origin + "/trial/welcome", ""}}, "identify", p.email)
 }
 
 // emit runs one session's events through the ingest pipeline, as the site
@@ -279,9 +296,14 @@ func (g *generator) emit(uid, sid, ua string, at time.Time, pages []page, conver
 		add(map[string]any{"id": uuid4(r), "type": "form_submit", "ts": t.UnixMilli(), "url": Origin + "/contact", "form": "contact", "email": email})
 		g.stats.Forms++
 	case "chat":
+		// A chat counts once the visitor gives an email (Drift's rule), and
+		// the email joins the chat to the person's deals.
 		t = t.Add(jitter(r, 30*time.Second, 4*time.Minute))
-		add(map[string]any{"id": uuid4(r), "type": "chat", "ts": t.UnixMilli(), "url": pages[len(pages)-1].url})
+		add(map[string]any{"id": uuid4(r), "type": "chat", "ts": t.UnixMilli(), "url": pages[len(pages)-1].url, "email": email})
 		g.stats.Chats++
+	case "identify":
+		t = t.Add(jitter(r, 10*time.Second, time.Minute))
+		add(map[string]any{"id": uuid4(r), "type": "identify", "ts": t.UnixMilli(), "url": pages[len(pages)-1].url, "email": email})
 	}
 	// Each event is "sent" as it happens: no clock skew to correct.
 	for _, ev := range raw {
@@ -303,8 +325,9 @@ func (g *generator) emit(uid, sid, ua string, at time.Time, pages []page, conver
 }
 
 // call delivers one call through a provider's webhook format (signed and
-// parsed by the real adapters) or as a Salesforce Task record.
-func (g *generator) call(uid string, at time.Time, p *person) {
+// parsed by the real adapters) or as a Salesforce Task record, and says
+// which.
+func (g *generator) call(uid string, at time.Time, p *person) string {
 	r := g.r
 	phone := fmt.Sprintf("+1%03d555%04d", 200+r.IntN(700), r.IntN(10000))
 	duration := 20 + r.IntN(600)
@@ -371,10 +394,11 @@ func (g *generator) call(uid string, at time.Time, p *person) {
 		if g.err == nil {
 			g.err = fmt.Errorf("demo call: %w", err)
 		}
-		return
+		return ""
 	}
 	g.tasks = append(g.tasks, task)
 	g.stats.Calls[task.Source]++
+	return task.Source
 }
 
 // store writes everything: events in large inserts, then calls.

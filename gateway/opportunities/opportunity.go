@@ -69,7 +69,7 @@ type Opportunity struct {
 	Amount      float64 // 0 when not given
 	StageName   string
 	CreatedDate time.Time
-	CloseDate   *time.Time // a date (UTC midnight)
+	CloseDate   *time.Time // a date, stored as UTC midnight: attribution counts the whole day
 	IsWon       bool
 	IsClosed    bool // true when IsWon
 

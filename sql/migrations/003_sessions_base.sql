@@ -13,8 +13,20 @@ SELECT
     argMinMerge(first_page) AS fp,
     cutQueryStringAndFragment(fp.url) AS landing_page,
     fp.url AS landing_page_raw,
-    fp.referrer AS referrer_page,
-    fp.referrer_host AS referrer_host,
+    -- An internal referrer is no referrer (Marketo Measure: Direct,
+    -- domain-facts §2.5): the landing page's own host, or another host of
+    -- its registrable domain (blog.acme.com on www.acme.com; IP addresses
+    -- only when equal). The collector sends one on the first hit of a
+    -- session that starts after the 30-minute timeout. Decided here, when
+    -- read, so sessions and the touchpoints built on them follow one rule,
+    -- stored ones too; events keep the referrer as sent.
+    fp.referrer_host != '' AND (
+        fp.referrer_host = lower(domain(fp.url))
+        OR (NOT isIPv4String(fp.referrer_host)
+            AND cutToFirstSignificantSubdomain(fp.referrer_host) != ''
+            AND cutToFirstSignificantSubdomain(fp.referrer_host) = cutToFirstSignificantSubdomain(lower(domain(fp.url))))) AS internal_referrer,
+    if(internal_referrer, '', fp.referrer) AS referrer_page,
+    if(internal_referrer, '', fp.referrer_host) AS referrer_host,
     fp.utm_source AS utm_source,
     fp.utm_medium AS utm_medium,
     fp.utm_campaign AS utm_campaign,

@@ -1,8 +1,10 @@
 -- Revenue attribution (docs/revenue.md). An opportunity's touchpoints are its
--- person's touchpoints up to the close (FT and LC always, as Marketo
--- Measure's buyer attribution touchpoints do), with two more positions:
+-- person's touchpoints up to the end of the close day (FT and LC always, as
+-- Marketo Measure's buyer attribution touchpoints do), with two more
+-- positions:
 --   OC      the latest touchpoint at or before the opportunity was created
---   Closed  the latest touchpoint at or before it closed (closed ones only)
+--   Closed  the latest touchpoint on or before the close day, never one
+--           before OC (closed opportunities only)
 
 -- The person each opportunity belongs to: through its ContactId/WhoId (a
 -- Task's WhoId) or its email (a form's or identify call's); when the keys
@@ -20,8 +22,31 @@ INNER JOIN identity_links AS l ON l.key = o.key
 INNER JOIN persons AS p ON p.uid = l.uid
 GROUP BY o.opportunity_id;
 
+-- Each opportunity with its person and the rule for which of the person's
+-- touchpoints it counts, read by both opportunity_touchpoints and
+-- touchpoints so that attribution and positions never disagree. A
+-- touchpoint counts when it is before counts_before:
+--   - CloseDate is a date (stored as UTC midnight), so the whole close day
+--     counts: the bound is the midnight after it;
+--   - and never before the creation, so OC always counts and Closed is never
+--     before it (a CloseDate earlier than CreatedDate's UTC day happens when
+--     the CRM's day is behind UTC). DateTime64(3): + 1 ms is "at or before".
+-- NULL while the opportunity is open (or closed without a CloseDate): every
+-- touchpoint counts and there is no Closed touch.
+CREATE VIEW IF NOT EXISTS opportunity_scopes AS
+SELECT
+    o.opportunity_id AS opportunity_id, op.person_id AS person_id, o.amount AS amount,
+    o.is_won AS is_won, o.is_closed AS is_closed, o.created_date AS created_date, o.close_date AS close_date,
+    if(o.is_closed = 1 AND o.close_date IS NOT NULL,
+       greatest(assumeNotNull(o.close_date) + INTERVAL 1 DAY, o.created_date + INTERVAL 1 MILLISECOND),
+       NULL) AS counts_before
+FROM (SELECT * FROM opportunities FINAL) AS o
+INNER JOIN opportunity_persons AS op ON op.opportunity_id = o.opportunity_id;
+
 -- One row per opportunity × touchpoint, with the milestone flags and the
--- touchpoint's rank in time.
+-- touchpoint's rank in time. At the same instant FT, then LC, rank first,
+-- as buyer_touchpoints chose them, so a touch tied with LC (a call at the
+-- form's millisecond) never counts as one between FT and LC.
 CREATE VIEW IF NOT EXISTS opportunity_touchpoints AS
 SELECT
     opportunity_id, person_id, amount, is_won, is_closed, created_date, close_date,
@@ -29,24 +54,22 @@ SELECT
     has(positions, 'FT') AS is_ft,
     has(positions, 'LC') AS is_lc,
     touchpoint_id = oc_id AS is_oc,
-    is_closed = 1 AND touchpoint_id = closed_id AS is_closed_touch,
-    row_number() OVER (PARTITION BY opportunity_id ORDER BY touchpoint_date, touchpoint_id) AS rank
+    touchpoint_id = closed_id AS is_closed_touch,
+    row_number() OVER (PARTITION BY opportunity_id ORDER BY touchpoint_date, NOT is_ft, NOT is_lc, touchpoint_id) AS rank
 FROM
 (
     SELECT
-        o.opportunity_id AS opportunity_id, op.person_id AS person_id, o.amount AS amount,
+        o.opportunity_id AS opportunity_id, o.person_id AS person_id, o.amount AS amount,
         o.is_won AS is_won, o.is_closed AS is_closed, o.created_date AS created_date, o.close_date AS close_date,
         t.touchpoint_id AS touchpoint_id, t.touchpoint_date AS touchpoint_date,
         splitByString(', ', t.touchpoint_position) AS positions,
         argMaxIf(t.touchpoint_id, (t.touchpoint_date, t.touchpoint_id), t.touchpoint_date <= o.created_date)
             OVER (PARTITION BY o.opportunity_id) AS oc_id,
-        argMaxIf(t.touchpoint_id, (t.touchpoint_date, t.touchpoint_id), o.close_date IS NOT NULL AND t.touchpoint_date <= o.close_date)
+        argMaxIf(t.touchpoint_id, (t.touchpoint_date, t.touchpoint_id), ifNull(t.touchpoint_date < o.counts_before, 0))
             OVER (PARTITION BY o.opportunity_id) AS closed_id
-    FROM (SELECT * FROM opportunities FINAL) AS o
-    INNER JOIN opportunity_persons AS op ON op.opportunity_id = o.opportunity_id
-    INNER JOIN buyer_touchpoints AS t ON t.person_id = op.person_id
-    WHERE o.is_closed = 0 OR o.close_date IS NULL OR t.touchpoint_date <= o.close_date
-       OR has(positions, 'FT') OR has(positions, 'LC')
+    FROM opportunity_scopes AS o
+    INNER JOIN buyer_touchpoints AS t ON t.person_id = o.person_id
+    WHERE ifNull(t.touchpoint_date < o.counts_before, 1) OR has(positions, 'FT') OR has(positions, 'LC')
 );
 
 -- attribution (contract §7): opportunity × touchpoint × model → share of the
@@ -119,17 +142,12 @@ FROM
 (
     SELECT
         b.*, b.touchpoint_position AS bt_position,
+        -- the same expressions as opportunity_touchpoints' oc_id and closed_id
         o.opportunity_id != '' AND b.touchpoint_id = argMaxIf(b.touchpoint_id, (b.touchpoint_date, b.touchpoint_id), b.touchpoint_date <= o.created_date)
             OVER (PARTITION BY o.opportunity_id) AS is_oc,
-        o.is_closed = 1 AND b.touchpoint_id = argMaxIf(b.touchpoint_id, (b.touchpoint_date, b.touchpoint_id), o.close_date IS NOT NULL AND b.touchpoint_date <= o.close_date)
+        o.opportunity_id != '' AND b.touchpoint_id = argMaxIf(b.touchpoint_id, (b.touchpoint_date, b.touchpoint_id), ifNull(b.touchpoint_date < o.counts_before, 0))
             OVER (PARTITION BY o.opportunity_id) AS is_closed_touch
     FROM buyer_touchpoints AS b
-    LEFT JOIN
-    (
-        SELECT op.person_id AS person_id, o.opportunity_id AS opportunity_id, o.created_date AS created_date,
-               o.close_date AS close_date, o.is_closed AS is_closed
-        FROM (SELECT * FROM opportunities FINAL) AS o
-        INNER JOIN opportunity_persons AS op ON op.opportunity_id = o.opportunity_id
-    ) AS o ON o.person_id = b.person_id
+    LEFT JOIN opportunity_scopes AS o ON o.person_id = b.person_id
 )
 GROUP BY touchpoint_id;

@@ -6,7 +6,9 @@
 --   touchpoint_source: the ad platform for a click id; the engine for organic
 --       search; utm_source; the referring host; else "Web Direct".
 --   medium: "CPC" for a click id; utm_medium; else organic / social / email /
---       display / direct from the channel, or referral for any other referrer.
+--       display / direct from the channel, or referral for any other referrer;
+--       else "(not set)" (e.g. a link tagged with utm_source only): a label
+--       reports can group on, where an empty cell would read as missing data.
 -- (Marketo Measure's field rules, domain-facts §2.2.)
 CREATE OR REPLACE VIEW sessions AS
 SELECT
@@ -36,7 +38,7 @@ SELECT
         marketing_channel = 'Display', 'display',
         marketing_channel = 'Direct', 'direct',
         referrer_host != '', 'referral',
-        '') AS medium
+        '(not set)') AS medium
 FROM
 (
     SELECT *, replaceRegexpOne(landing_page, '^https?://', '') AS landing_page_bare, CHANNEL_RULES AS rule
