@@ -42,7 +42,7 @@ func (s *Server) postCall(c *fiber.Ctx) error {
 	provider := c.Params("provider", calls.SourceInvoca)
 	delivery := calls.Delivery{
 		Provider:  provider,
-		Body:      bytes.Clone(c.Body()),
+		Body:      bytes.Clone(c.Request().Body()),
 		PathToken: strings.Clone(c.Params("token")),
 		Header:    func(name string) string { return strings.Clone(c.Get(name)) },
 	}
@@ -97,7 +97,7 @@ func (s *Server) postTasks(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	recs, err := sfrecord.DecodeRecords(c.Body(), calls.Tasks)
+	recs, err := sfrecord.DecodeRecords(c.Request().Body(), calls.Tasks)
 	if err != nil {
 		return refuseRecords(c, err)
 	}

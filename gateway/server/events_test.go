@@ -98,13 +98,6 @@ func TestOversizedBodyIs413(t *testing.T) {
 // a 413 without being expanded, a small gzip body is taken like a plain one.
 func TestCompressedBodies(t *testing.T) {
 	g := servertest.Start(t)
-	gz := func(b []byte) []byte {
-		var buf bytes.Buffer
-		zw := gzip.NewWriter(&buf)
-		zw.Write(b)
-		zw.Close()
-		return buf.Bytes()
-	}
 	send := func(encoding string, body []byte) (int, answer) {
 		req, _ := http.NewRequest(http.MethodPost, g.URL+"/v1/events", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "text/plain")
@@ -119,7 +112,7 @@ func TestCompressedBodies(t *testing.T) {
 		return resp.StatusCode, a
 	}
 
-	bomb := gz(make([]byte, 1<<30)) // 1 GiB of zeros in ~1 MB
+	bomb := gzipped(make([]byte, 1<<30)) // 1 GiB of zeros in ~1 MB
 	start := time.Now()
 	if code, a := send("gzip", bomb); code != http.StatusRequestEntityTooLarge || !strings.Contains(a.Error, "64 KiB once decompressed") {
 		t.Fatalf("gzip bomb: %d %+v", code, a)
@@ -127,7 +120,7 @@ func TestCompressedBodies(t *testing.T) {
 	t.Logf("gzip bomb refused in %v", time.Since(start))
 
 	id := uuid.NewString()
-	if code, a := send("gzip", gz([]byte(batch(queuedPageView(id))))); code != http.StatusAccepted || a.Accepted != 1 {
+	if code, a := send("gzip", gzipped([]byte(batch(queuedPageView(id))))); code != http.StatusAccepted || a.Accepted != 1 {
 		t.Fatalf("gzip body: %d %+v", code, a)
 	}
 	if code, a := send("gzip", []byte("not gzip")); code != http.StatusBadRequest || !strings.Contains(a.Error, "cannot be decoded") {
@@ -140,6 +133,57 @@ func TestCompressedBodies(t *testing.T) {
 	if got := g.Query(t, "SELECT toString(event_id) FROM events_raw"); got != id+"\n" {
 		t.Fatalf("events_raw: %q, want only the gzip body's event", got)
 	}
+}
+
+// Every Content-Encoding header counts, and every coding listed in one: a
+// body marked "identity" then "gzip" is gzip, decoded within the route's
+// limit, never expanded without one by a handler.
+func TestEveryContentEncodingHeaderCounts(t *testing.T) {
+	g := servertest.Start(t)
+	send := func(path string, encodings []string, body []byte) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, g.URL+path, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		for _, e := range encodings {
+			req.Header.Add("Content-Encoding", e)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	id := uuid.NewString()
+	if code, body := send("/v1/events", []string{"identity", "gzip"}, gzipped([]byte(batch(queuedPageView(id))))); code != http.StatusAccepted {
+		t.Fatalf("identity then gzip: %d %s, want the gzip body decoded and accepted", code, body)
+	}
+	if code, body := send("/v1/events", []string{"identity, gzip"}, gzipped([]byte(batch(queuedPageView(uuid.NewString()))))); code != http.StatusAccepted {
+		t.Fatalf("\"identity, gzip\": %d %s", code, body)
+	}
+	// A public webhook: 20 MiB of zeros in 20 KB of gzip is a 413, not
+	// expanded in full on the way to the signature check.
+	if code, body := send("/v1/calls/callrail", []string{"identity", "gzip"}, gzipped(make([]byte, 20<<20))); code != http.StatusRequestEntityTooLarge || !strings.Contains(body, "once decompressed") {
+		t.Fatalf("gzip bomb behind identity: %d %s, want 413", code, body)
+	}
+	for _, encodings := range [][]string{{"gzip", "gzip"}, {"gzip, deflate"}, {"identity", "deflate", "gzip"}} {
+		code, body := send("/v1/events", encodings, gzipped([]byte(batch(queuedPageView(uuid.NewString())))))
+		if code != http.StatusUnsupportedMediaType || !strings.Contains(body, "one coding") || !strings.Contains(body, `"accepted":0`) {
+			t.Errorf("Content-Encoding %q: %d %s, want 415 naming the rule", encodings, code, body)
+		}
+	}
+	g.WaitStored(t)
+	if got := g.Query(t, "SELECT count() FROM events_raw"); got != "2\n" {
+		t.Fatalf("events_raw holds %s rows, want the 2 accepted", got)
+	}
+}
+
+func gzipped(b []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(b)
+	zw.Close()
+	return buf.Bytes()
 }
 
 func TestBadEventsAre400WithReasonsAndGoodOnesStored(t *testing.T) {

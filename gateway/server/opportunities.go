@@ -19,7 +19,7 @@ func (s *Server) postOpportunities(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	recs, err := sfrecord.DecodeRecords(c.Body(), opportunities.Object)
+	recs, err := sfrecord.DecodeRecords(c.Request().Body(), opportunities.Object)
 	if err != nil {
 		return refuseRecords(c, err)
 	}

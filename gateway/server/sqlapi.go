@@ -43,7 +43,7 @@ func (s *Server) postSQL(c *fiber.Ctx) error {
 	if !ok {
 		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"error": "format must be one of JSON, JSONEachRow, JSONCompact, CSV, CSVWithNames, TSV, TSVWithNames, PrettyCompact, PrettyCompactNoEscapes"})
 	}
-	query := strings.TrimSpace(string(c.Body()))
+	query := strings.TrimSpace(string(c.Request().Body()))
 	if query == "" {
 		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"error": "the body must be one SQL statement, e.g. SELECT count() FROM events"})
 	}
