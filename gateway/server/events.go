@@ -33,11 +33,9 @@ func (s *Server) postEvents(c *fiber.Ctx) error {
 	if s.draining.Load() {
 		return s.unavailable(c, "shutting down")
 	}
-	body := c.Request().Body() // plain: decodeBody has decompressed it, within the limit
-	if len(body) > MaxEventsBody {
-		return c.Status(fiber.StatusRequestEntityTooLarge).JSON(eventsAnswer{
-			Rejected: []ingest.Rejection{}, Error: "body over 64 KiB: send fewer events per request"})
-	}
+	// Plain and at most MaxEventsBody: fasthttp refused a larger body, and
+	// decodeBody decompressed within the limit.
+	body := c.Request().Body()
 	if !s.acquire() {
 		return s.unavailable(c, "too many requests in progress")
 	}

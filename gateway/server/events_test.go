@@ -84,13 +84,49 @@ func TestEventsGoThroughTheQueueIntoClickHouse(t *testing.T) {
 	}
 }
 
-func TestOversizedBodyIs413(t *testing.T) {
+// Each route has its body limit, decided from the header before the body is
+// read: a larger body is refused unread, and still answered 413 with the
+// limit in the route's answer shape (the client reads it; no reset).
+func TestBodyLimitsByRoute(t *testing.T) {
 	g := servertest.Start(t)
-	ev := queuedPageView(uuid.NewString())
-	ev["title"] = strings.Repeat("x", 70<<10)
-	code, a, _ := postEvents(t, g, batch(ev))
-	if code != http.StatusRequestEntityTooLarge || !strings.Contains(a.Error, "64 KiB") {
-		t.Fatalf("POST of 70 KiB = %d %+v", code, a)
+	for _, tc := range []struct {
+		name, path, token string
+		size, status      int
+		reason            string
+	}{
+		{"events over 64 KiB", "/v1/events", "", 70 << 10, 413, "body over 64 KiB: send fewer events per request"},
+		{"events, 10 MiB", "/v1/events", "", 10 << 20, 413, "body over 64 KiB"},
+		{"events, as Fiber routes it", "/V1/Events/?x=1", "", 70 << 10, 413, "body over 64 KiB"},
+		{"call webhook over 256 KiB", "/v1/calls/callrail", "", 300 << 10, 413, "body over 256 KiB"},
+		{"call webhook within", "/v1/calls/callrail", "", 200 << 10, 401, "no secret"},
+		{"tasks without the token", "/v1/tasks", "", 100 << 10, 413, "body over 64 KiB: without the valid API token"},
+		{"tasks with a wrong token", "/v1/tasks", "Bearer wrong", 100 << 10, 413, "8 MiB with it"},
+		{"tasks with the token", "/v1/tasks", "Bearer " + servertest.Token, 1 << 20, 400, "must be a JSON object or an array"},
+		{"sql over 8 MiB", "/v1/sql", "Bearer " + servertest.Token, 9 << 20, 413, "body over 8 MiB"},
+		{"any other route", "/healthz", "", 100 << 10, 413, "body over 64 KiB"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for range 3 { // a reset instead of the answer came and went
+				req, _ := http.NewRequest(http.MethodPost, g.URL+tc.path, bytes.NewReader(bytes.Repeat([]byte("x"), tc.size)))
+				req.Header.Set("Content-Type", "text/plain")
+				if tc.token != "" {
+					req.Header.Set("Authorization", tc.token)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatalf("no answer: %v", err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != tc.status || !strings.Contains(string(b), tc.reason) {
+					t.Fatalf("%d %s, want %d with %q", resp.StatusCode, b, tc.status, tc.reason)
+				}
+				events := strings.HasPrefix(strings.ToLower(tc.path), "/v1/events")
+				if events && (!strings.Contains(string(b), `"accepted":0,"rejected":[]`) || resp.Header.Get("Access-Control-Allow-Origin") != "*") {
+					t.Fatalf("events 413 without its answer shape or CORS: %s %v", b, resp.Header)
+				}
+			}
+		})
 	}
 }
 
@@ -112,7 +148,10 @@ func TestCompressedBodies(t *testing.T) {
 		return resp.StatusCode, a
 	}
 
-	bomb := gzipped(make([]byte, 1<<30)) // 1 GiB of zeros in ~1 MB
+	bomb := gzipped(make([]byte, 50<<20)) // 50 MiB of zeros in ~50 KB
+	if len(bomb) > 64<<10 {
+		t.Fatalf("the bomb is %d bytes on the wire, meant to fit 64 KiB", len(bomb))
+	}
 	start := time.Now()
 	if code, a := send("gzip", bomb); code != http.StatusRequestEntityTooLarge || !strings.Contains(a.Error, "64 KiB once decompressed") {
 		t.Fatalf("gzip bomb: %d %+v", code, a)

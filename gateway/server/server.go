@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"github.com/calltrail/calltrail/gateway/calls"
 	"github.com/calltrail/calltrail/gateway/ingest"
@@ -50,16 +51,8 @@ type Config struct {
 	MaxConns int
 }
 
-// Limits on what a client may send.
-const (
-	// MaxEventsBody is the contract's limit on one POST /v1/events.
-	MaxEventsBody = 64 << 10
-	// maxBody bounds every other body (task and opportunity imports in one
-	// request, SQL text); fasthttp refuses larger ones with 413.
-	maxBody = 8 << 20
-	// DefaultMaxConns is Config.MaxConns's default.
-	DefaultMaxConns = 10_000
-)
+// DefaultMaxConns is Config.MaxConns's default.
+const DefaultMaxConns = 10_000
 
 // Server is one gateway.
 type Server struct {
@@ -105,8 +98,10 @@ func New(cfg Config) (*Server, error) {
 		cfg.MaxConns = DefaultMaxConns
 	}
 	s.app = fiber.New(fiber.Config{
-		AppName:   "calltrail",
-		BodyLimit: maxBody,
+		AppName: "calltrail",
+		// The fallback: HeaderReceived below gives every request its
+		// route's limit (bodyLimit).
+		BodyLimit: maxOtherBody,
 		// A client gets ReadTimeout to send a request (slow senders do not
 		// hold a connection forever), WriteTimeout to take the answer, and
 		// an idle keep-alive connection is closed after IdleTimeout.
@@ -117,6 +112,9 @@ func New(cfg Config) (*Server, error) {
 		DisableStartupMessage: true,
 		ErrorHandler:          s.errorHandler,
 	})
+	s.app.Server().HeaderReceived = func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+		return fasthttp.RequestConfig{MaxRequestBodySize: s.bodyLimit(h).bytes}
+	}
 	s.routes()
 	return s, nil
 }
@@ -155,7 +153,7 @@ func (s *Server) routes() {
 func (s *Server) SetReady() { s.ready.Store(true) }
 
 // Serve answers requests on ln until Shutdown.
-func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
+func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(lingerListener{ln}) }
 
 // Shutdown stops accepting events (503, healthz 503), finishes in-flight
 // requests and closes the listener, waiting at most until ctx ends.
@@ -194,11 +192,17 @@ func (s *Server) healthz(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusServiceUnavailable).JSON(body)
 }
 
-// errorHandler answers Fiber's own errors (413 over the body limit, 404,
-// 405) with a JSON reason, and any unexpected error as a logged 500.
+// errorHandler answers Fiber's own errors (413 over the body limit, in the
+// route's answer shape; 404, 405) with a JSON reason, and any unexpected
+// error as a logged 500.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
+		if fe.Code == fiber.StatusRequestEntityTooLarge {
+			// fasthttp refused the body unread: over its route's limit.
+			lingerOnClose(c)
+			return s.bodyError(c, fe.Code, s.bodyLimit(&c.Request().Header).tooLarge(""))
+		}
 		return c.Status(fe.Code).JSON(fiber.Map{"error": fe.Message})
 	}
 	s.cfg.Log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"errors"
 	"strings"
@@ -12,13 +13,19 @@ import (
 
 // requireToken guards the read/admin API with the bearer token.
 func (s *Server) requireToken(c *fiber.Ctx) error {
-	got, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
-	if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(s.cfg.APIToken)) != 1 {
+	if !s.validToken(c.Request().Header.Peek(fiber.HeaderAuthorization)) {
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="calltrail"`)
 		return c.Status(fiber.StatusUnauthorized).JSON(fiber.Map{
 			"error": "missing or wrong bearer token: send Authorization: Bearer <token> (calltrail serve prints it at first start and keeps it in DATA/api-token)"})
 	}
 	return c.Next()
+}
+
+// validToken reports whether an Authorization header carries the API token,
+// compared in constant time.
+func (s *Server) validToken(authorization []byte) bool {
+	got, ok := bytes.CutPrefix(authorization, []byte("Bearer "))
+	return ok && subtle.ConstantTimeCompare(bytes.TrimSpace(got), []byte(s.cfg.APIToken)) == 1
 }
 
 // sqlFormats are the output formats /v1/sql offers, with their content types.
