@@ -192,10 +192,21 @@ func TestSQLAPI(t *testing.T) {
 	if resp.StatusCode != 200 || body != "{\"type\":\"page_view\"}\n" {
 		t.Fatalf("JSONEachRow: %d %s", resp.StatusCode, body)
 	}
-	for _, q := range []string{"DROP TABLE events_raw", "INSERT INTO events_raw (site) VALUES ('x')", "SELECT 1; TRUNCATE TABLE events_raw"} {
-		if resp, body = post(t, g.URL+"/v1/sql", "text/plain", q, auth...); resp.StatusCode != http.StatusForbidden {
+	for _, q := range []string{"DROP TABLE events_raw", "INSERT INTO events_raw (site) VALUES ('x')",
+		"SYSTEM STOP MERGES", "KILL QUERY WHERE 1 SYNC", "CREATE TABLE x (a UInt8) ENGINE = Memory",
+		"ALTER TABLE events_raw DELETE WHERE 1", "SET readonly = 0", "OPTIMIZE TABLE events_raw"} {
+		if resp, body = post(t, g.URL+"/v1/sql", "text/plain", q, auth...); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "only reads are allowed here") {
 			t.Errorf("%q: %d %s, want 403", q, resp.StatusCode, body)
 		}
+	}
+	for _, q := range []string{"SHOW TABLES", "DESCRIBE events", "EXPLAIN SELECT 1", "WITH 1 AS n SELECT n"} {
+		if resp, body = post(t, g.URL+"/v1/sql", "text/plain", q, auth...); resp.StatusCode != 200 {
+			t.Errorf("%q: %d %s, want 200", q, resp.StatusCode, body)
+		}
+	}
+	// Two statements are not one: refused before either runs.
+	if resp, body = post(t, g.URL+"/v1/sql", "text/plain", "SELECT 1; TRUNCATE TABLE events_raw", auth...); resp.StatusCode != 400 || !strings.Contains(body, "Multi-statements are not allowed") {
+		t.Errorf("two statements: %d %s, want 400", resp.StatusCode, body)
 	}
 	if resp, body = post(t, g.URL+"/v1/sql", "text/plain", "SELEC 1", auth...); resp.StatusCode != 400 || !strings.Contains(body, "Syntax error") {
 		t.Errorf("syntax error: %d %s", resp.StatusCode, body)

@@ -41,9 +41,10 @@ var sqlFormats = map[string]string{
 	"PrettyCompactNoEscapes": fiber.MIMETextPlainCharsetUTF8,
 }
 
-// postSQL is POST /v1/sql: one read-only statement in the body. Read-only is
-// ClickHouse's readonly=1 on the analyst connection, not a parse of the text:
-// a write fails in the engine and is answered 403.
+// postSQL is POST /v1/sql: one read-only statement in the body. ClickHouse
+// decides, not a match on the text: its parser names the statement's kind
+// (only reads run) and readonly=1 is in force on the analyst connection
+// (store.QueryReadOnly). Anything else is answered 403.
 func (s *Server) postSQL(c *fiber.Ctx) error {
 	format := c.Query("format", "JSON")
 	contentType, ok := sqlFormats[format]
@@ -57,7 +58,7 @@ func (s *Server) postSQL(c *fiber.Ctx) error {
 	out, err := s.cfg.Store.QueryReadOnly(c.UserContext(), query, format)
 	switch {
 	case errors.Is(err, store.ErrReadOnly):
-		return c.Status(fiber.StatusForbidden).JSON(fiber.Map{"error": "only reads are allowed here: " + err.Error()})
+		return c.Status(fiber.StatusForbidden).JSON(fiber.Map{"error": err.Error()})
 	case err != nil:
 		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"error": err.Error()})
 	}
