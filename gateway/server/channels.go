@@ -21,7 +21,7 @@ func (s *Server) putChannels(c *fiber.Ctx) error {
 	if err != nil {
 		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"error": err.Error()})
 	}
-	changed, err := channels.Apply(c.UserContext(), s.cfg.Store, rules, "api")
+	changed, err := channels.Apply(c.UserContext(), s.backend.Load().Store, rules, "api")
 	if err != nil {
 		return err
 	}

@@ -105,7 +105,7 @@ func (s *Server) store(c *fiber.Ctx, events []ingest.Event) (bool, error) {
 	for i := range events {
 		rows = events[i].AppendTSV(rows)
 	}
-	err := s.cfg.Events.Write(c.UserContext(), rows, len(events))
+	err := s.backend.Load().Events.Write(c.UserContext(), rows, len(events))
 	if cap(rows) <= 1<<20 {
 		*buf = rows[:0]
 		rowsPool.Put(buf)

@@ -55,7 +55,7 @@ func (s *Server) postSQL(c *fiber.Ctx) error {
 	if query == "" {
 		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"error": "the body must be one SQL statement, e.g. SELECT count() FROM events"})
 	}
-	out, err := s.cfg.Store.QueryReadOnly(c.UserContext(), query, format)
+	out, err := s.backend.Load().Store.QueryReadOnly(c.UserContext(), query, format)
 	switch {
 	case errors.Is(err, store.ErrReadOnly):
 		return c.Status(fiber.StatusForbidden).JSON(fiber.Map{"error": err.Error()})
