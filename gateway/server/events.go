@@ -148,7 +148,10 @@ func (s *Server) pixel(c *fiber.Ctx) error {
 		uid = newUID()
 	}
 	sid := strings.Clone(c.Cookies("_biz_sid"))
-	if sid == "" || len(sid) > 64 {
+	if !ingest.ValidSID(sid) {
+		// None yet, or not one a gateway or script made (a cookie of
+		// another app on the domain): a new session, not a 400 on
+		// every hit while the cookie lasts.
 		sid = randomHex(8)
 	}
 	now := time.Now().UTC()

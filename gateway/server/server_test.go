@@ -167,6 +167,23 @@ func TestPixel(t *testing.T) {
 	if got != "2\t1\t1\tnewsletter\tpixel\n" {
 		t.Fatalf("pixel events: %q", got)
 	}
+	// A session cookie the gateway did not make starts a new session.
+	bad := get("_biz_sid=not.a/sid!; " + cookies[0])
+	if bad.StatusCode != 200 {
+		t.Fatalf("pixel with an invalid _biz_sid: %d, want the hit taken", bad.StatusCode)
+	}
+	var newSID string
+	for _, c := range bad.Cookies() {
+		if c.Name == "_biz_sid" {
+			newSID = c.Value
+		}
+	}
+	if newSID == "" || newSID == "not.a/sid!" {
+		t.Fatalf("pixel kept the invalid _biz_sid: Set-Cookie %v", bad.Header["Set-Cookie"])
+	}
+	if got := g.Query(t, "SELECT count(), uniqExact(session_id) FROM events"); got != "3\t2\n" {
+		t.Fatalf("pixel events after the invalid cookie: %q, want 3 in 2 sessions", got)
+	}
 	req, _ := http.NewRequest(http.MethodGet, g.URL+"/v1/p.gif?url=https%3A%2F%2Fwww.example.com%2F", nil)
 	resp, _ := http.DefaultClient.Do(req)
 	resp.Body.Close()
