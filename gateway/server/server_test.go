@@ -303,6 +303,41 @@ func TestScript(t *testing.T) {
 	}
 }
 
+// The script is sent in the coding the client accepts most, by q-value;
+// q=0 refuses a coding.
+func TestScriptEncodingByQValue(t *testing.T) {
+	g := servertest.Start(t)
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	for _, tc := range []struct{ accept, want string }{
+		{"", ""},
+		{"gzip", "gzip"},
+		{"br", "br"},
+		{"gzip, deflate, br", "br"},
+		{"br;q=0, gzip", "gzip"},
+		{"br;q=0", ""},
+		{"gzip;q=1.0, br;q=0.5", "gzip"},
+		{"BR;Q=0.8, gzip;q=0.8", "br"},
+		{"*", "br"},
+		{"*;q=0", ""},
+		{"gzip;q=0, *", "br"},
+		{"br;q=0, *;q=0.5", "gzip"},
+		{"br;q=abc, gzip", "gzip"},
+		{"identity, deflate", ""},
+		{"brotli, x-br, gzipped", ""},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, g.URL+"/calltrail.js", nil)
+		req.Header.Set("Accept-Encoding", tc.accept)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Content-Encoding"); resp.StatusCode != 200 || got != tc.want {
+			t.Errorf("Accept-Encoding %q: %d %q, want %q", tc.accept, resp.StatusCode, got, tc.want)
+		}
+	}
+}
+
 func TestDemoSite(t *testing.T) {
 	g := servertest.Start(t)
 	for _, path := range []string{"/demo/", "/demo", "/demo/index.html"} {
