@@ -57,10 +57,9 @@ func (s *Server) decodeBody(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// contentCodings lists the codings applied to the body: every
-// Content-Encoding header and every comma-separated entry of each (as
-// Fiber's c.Body() and other HTTP software read them), lower-case, without
-// identity, which changes nothing.
+// contentCodings lists the codings applied to the body, as RFC 9110 has
+// them: every Content-Encoding header and every comma-separated entry of
+// each, lower-case, without identity, which changes nothing.
 func contentCodings(h *fasthttp.RequestHeader) []string {
 	var codings []string
 	for _, v := range h.PeekAll(fiber.HeaderContentEncoding) {

@@ -127,8 +127,8 @@ func New(cfg Config) (*Server, error) {
 
 func (s *Server) routes() {
 	a := s.app
-	a.Use(s.decodeBody)
 	a.Use("/v1", s.whileStarting)
+	a.Use(s.decodeBody)
 	a.Get("/healthz", s.healthz)
 	a.Get("/calltrail.js", s.serveScript)
 
