@@ -37,9 +37,9 @@ func (f *callFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.early, "call-early-tolerance", env("CALLTRAIL_CALL_EARLY_TOLERANCE", "2"), "minutes a call may come before its session's first hit, for clock differences (env CALLTRAIL_CALL_EARLY_TOLERANCE)")
 }
 
-// setup puts the match settings in force (for stored calls too, at once)
-// and returns the webhook configuration.
-func (f *callFlags) setup(ctx context.Context, st store.Store, log *slog.Logger) (calls.Config, error) {
+// setup reads the call flags: the match settings (applyMatching puts them
+// in force once the store is open) and the webhook configuration.
+func (f *callFlags) setup(log *slog.Logger) (calls.MatchSettings, calls.Config, error) {
 	minutes := func(name, v string) (uint32, error) {
 		n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 32)
 		if err != nil {
@@ -50,18 +50,14 @@ func (f *callFlags) setup(ctx context.Context, st store.Store, log *slog.Logger)
 	var m calls.MatchSettings
 	var err error
 	if m.WindowMinutes, err = minutes("call-window", f.window); err != nil {
-		return calls.Config{}, err
+		return m, calls.Config{}, err
 	}
 	if m.EarlyToleranceMinutes, err = minutes("call-early-tolerance", f.early); err != nil {
-		return calls.Config{}, err
+		return m, calls.Config{}, err
 	}
 	m.Anchor = strings.TrimSpace(f.anchor)
-	changed, err := calls.SetMatchSettings(ctx, st, m)
-	if err != nil {
-		return calls.Config{}, err
-	}
-	if changed {
-		log.Info("call matching settings in force", "window_minutes", m.WindowMinutes, "anchor", m.Anchor, "early_tolerance_minutes", m.EarlyToleranceMinutes)
+	if err := m.Validate(); err != nil {
+		return m, calls.Config{}, err
 	}
 	cfg := calls.Config{
 		CallRailSecrets: calls.Secrets(f.callrail),
@@ -76,7 +72,20 @@ func (f *callFlags) setup(ctx context.Context, st store.Store, log *slog.Logger)
 				calls.SourceCallRail: "callrail-secret", calls.SourceCTM: "ctm-secret", calls.SourceInvoca: "invoca-token"}[p])
 		}
 	}
-	return cfg, nil
+	return m, cfg, nil
+}
+
+// applyMatching puts the match settings in force (for stored calls too, at
+// once).
+func applyMatching(ctx context.Context, st store.Store, m calls.MatchSettings, log *slog.Logger) error {
+	changed, err := calls.SetMatchSettings(ctx, st, m)
+	if err != nil {
+		return err
+	}
+	if changed {
+		log.Info("call matching settings in force", "window_minutes", m.WindowMinutes, "anchor", m.Anchor, "early_tolerance_minutes", m.EarlyToleranceMinutes)
+	}
+	return nil
 }
 
 func explainCommand(args []string) error {

@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/calltrail/calltrail/gateway/calls"
 	"github.com/calltrail/calltrail/gateway/channels"
 	"github.com/calltrail/calltrail/gateway/ingest"
 	"github.com/calltrail/calltrail/gateway/schema"
@@ -124,42 +125,43 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := sf.open(ctx, log)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-
-	callsConfig, err := cf.setup(ctx, st, log)
+	match, callsConfig, err := cf.setup(log)
 	if err != nil {
 		return err
 	}
 	if storeEmails {
 		log.Info("emails are stored in clear text as well as hashed (--store-emails)")
 	}
-	queue, err := spool.Open(filepath.Join(sf.data, "spool"), st, spool.Options{
-		MaxBytes: int64(queueMax), BatchRows: *batchRows, BatchWait: *batchWait,
-		Table: "events_raw", Columns: ingest.Columns, Format: "TabSeparated", Log: log,
-	})
-	if err != nil {
-		return err
-	}
-	srv, err := server.New(server.Config{Store: st, Events: queue, APIToken: apiToken, Calls: callsConfig, Log: log,
+	// Listen first: while the store is opened and migrated and the queue
+	// replayed, /healthz answers 503 "starting" (and /v1 routes 503)
+	// instead of a probe's connection being refused.
+	srv, err := server.New(server.Config{APIToken: apiToken, Calls: callsConfig, Log: log,
 		StoreEmails: storeEmails, RateLimit: *rateLimit, MaxConns: *maxConns})
 	if err != nil {
-		queue.Close(context.Background())
 		return err
 	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
-		queue.Close(context.Background())
 		return err
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	srv.SetReady()
-
 	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(os.Stderr, "CallTrail is starting on %s: opening the store in %s (/healthz is 503 until it is ready)\n", base, sf.data)
+
+	st, queue, err := openBackend(ctx, sf, match, spool.Options{
+		MaxBytes: int64(queueMax), BatchRows: *batchRows, BatchWait: *batchWait,
+		Table: "events_raw", Columns: ingest.Columns, Format: "TabSeparated", Log: log,
+	}, log)
+	if err != nil {
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), *shutdownWait)
+		defer cancel()
+		srv.Shutdown(shutdownCtx)
+		return err
+	}
+	defer st.Close()
+	srv.Ready(server.Backend{Store: st, Events: queue})
+
 	fmt.Fprintf(os.Stderr, "\nCallTrail is running on %s (embedded store in %s)\n", base, sf.data)
 	fmt.Fprintf(os.Stderr, "  dashboard:   %s/\n", base)
 	fmt.Fprintf(os.Stderr, "  demo site:   %s/demo/\n", base)
@@ -197,6 +199,26 @@ func serve(args []string) error {
 	stats := queue.Stats()
 	log.Info("stopped", "stored_events", stats.StoredEvents, "left_in_queue", stats.BacklogEvents)
 	return serveErr
+}
+
+// openBackend opens and migrates the store, puts the call match settings
+// in force and opens the queue (replaying what it holds). On an error
+// nothing is left open.
+func openBackend(ctx context.Context, sf storeFlags, match calls.MatchSettings, qo spool.Options, log *slog.Logger) (store.Store, *spool.Spool, error) {
+	st, err := sf.open(ctx, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := applyMatching(ctx, st, match, log); err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	queue, err := spool.Open(filepath.Join(sf.data, "spool"), st, qo)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, queue, nil
 }
 
 // byteSize is a flag of bytes written as 1073741824, 1GiB, 512MiB, 64KiB.

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +28,14 @@ func TestEventTime(t *testing.T) {
 		{"no sent_at: ts as is", ms(-time.Minute), 0, received.Add(-time.Minute), true},
 		{"no sent_at, ts in the future: clamped to now", ms(time.Hour), 0, received, true},
 		{"no sent_at, ancient ts", ms(-MaxAge - time.Hour), 0, received.Add(-MaxAge - time.Hour), false},
+		{"exactly MaxAge", ms(-MaxAge), ms(0), received.Add(-MaxAge), true},
+		// An age past what a Duration holds once in nanoseconds is too old,
+		// not wrapped around to a small or negative one.
+		{"sent_at 9e18, ts 1", 1, 9e18, time.Time{}, false},
+		{"age just past a Duration", 0, math.MaxInt64/int64(time.Millisecond) + 1, time.Time{}, false},
+		{"ts far below zero: sent_at−ts overflows int64", math.MinInt64, 9e18, time.Time{}, false},
+		{"ts far above sent_at", math.MaxInt64, 1, received, true},
+		{"no sent_at, ts at the int64 extremes", math.MinInt64, 0, time.Time{}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, ok := EventTime(tc.ts, tc.sentAt, received)

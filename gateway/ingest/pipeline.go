@@ -70,8 +70,8 @@ func ValidUID(s string) bool {
 	return true
 }
 
-// validSID: 1 to maxSID characters of [0-9A-Za-z_-].
-func validSID(s string) bool {
+// ValidSID tells a session id: 1 to maxSID characters of [0-9A-Za-z_-].
+func ValidSID(s string) bool {
 	if len(s) == 0 || len(s) > maxSID {
 		return false
 	}
@@ -184,7 +184,7 @@ func validateBatch(b *Body) *drop {
 		return dropf("bad_site", "site must be 1 to %d printable characters without spaces", maxSite)
 	case !ValidUID(b.UID):
 		return dropf("bad_uid", "uid must be 32 lowercase hex characters (the _biz_uid cookie)")
-	case !validSID(b.SID):
+	case !ValidSID(b.SID):
 		return dropf("bad_sid", "sid must be 1 to %d characters of [0-9A-Za-z_-]", maxSID)
 	}
 	return nil

@@ -21,12 +21,13 @@ func EventTime(ts, sentAt int64, receivedAt time.Time) (t time.Time, ok bool) {
 		}
 		return t, receivedAt.Sub(t) <= MaxAge
 	}
-	age := time.Duration(sentAt-ts) * time.Millisecond
-	if age < 0 {
-		age = 0 // stamped after it was sent: a clock step; trust the send
-	}
-	if age > MaxAge {
+	// The range is checked on the raw values first: sentAt−ts, or that in
+	// nanoseconds, can overflow int64 (sent_at 9e18 wrapped to a small age).
+	switch {
+	case ts >= sentAt:
+		return receivedAt, true // stamped after it was sent: a clock step; trust the send
+	case ts < sentAt-MaxAge.Milliseconds(): // sentAt > 0: no overflow
 		return time.Time{}, false
 	}
-	return receivedAt.Add(-age), true
+	return receivedAt.Add(-time.Duration(sentAt-ts) * time.Millisecond), true
 }

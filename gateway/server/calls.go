@@ -42,7 +42,7 @@ func (s *Server) postCall(c *fiber.Ctx) error {
 	provider := c.Params("provider", calls.SourceInvoca)
 	delivery := calls.Delivery{
 		Provider:  provider,
-		Body:      bytes.Clone(c.Body()),
+		Body:      bytes.Clone(c.Request().Body()),
 		PathToken: strings.Clone(c.Params("token")),
 		Header:    func(name string) string { return strings.Clone(c.Get(name)) },
 	}
@@ -67,7 +67,7 @@ func (s *Server) postCall(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	}
-	saved, err := calls.Save(c.UserContext(), s.cfg.Store, []*calls.Task{task})
+	saved, err := calls.Save(c.UserContext(), s.backend.Load().Store, []*calls.Task{task})
 	if err != nil {
 		s.cfg.Log.Error("call not stored", "task_id", task.TaskID, "err", err)
 		return s.unavailable(c, "the call cannot be stored right now")
@@ -97,12 +97,12 @@ func (s *Server) postTasks(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	recs, err := sfrecord.DecodeRecords(c.Body(), calls.Tasks)
+	recs, err := sfrecord.DecodeRecords(c.Request().Body(), calls.Tasks)
 	if err != nil {
 		return refuseRecords(c, err)
 	}
 	tasks, rejected := calls.ParseTasks(recs, source, time.Now())
-	saved, err := calls.Save(c.UserContext(), s.cfg.Store, tasks)
+	saved, err := calls.Save(c.UserContext(), s.backend.Load().Store, tasks)
 	if err != nil {
 		s.cfg.Log.Error("tasks not stored", "tasks", len(tasks), "err", err)
 		return s.unavailable(c, "the tasks cannot be stored right now")
@@ -123,7 +123,7 @@ func (s *Server) explainCall(c *fiber.Ctx) error {
 			return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"error": "tz must be an IANA time zone such as Europe/Amsterdam"})
 		}
 	}
-	e, err := calls.Explain(c.UserContext(), s.cfg.Store, strings.Clone(id), loc)
+	e, err := calls.Explain(c.UserContext(), s.backend.Load().Store, strings.Clone(id), loc)
 	if errors.Is(err, calls.ErrNotFound) {
 		return c.Status(fiber.StatusNotFound).JSON(fiber.Map{
 			"error": "no call with task_id " + id + " (provider calls are {provider}:{call id}, e.g. callrail:CAL…; Tasks keep their Id)"})

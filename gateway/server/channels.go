@@ -13,7 +13,7 @@ import (
 // A sheet with an error is refused whole with its line and reason; a good
 // one reclassifies every stored session and touchpoint at once.
 func (s *Server) putChannels(c *fiber.Ctx) error {
-	rules, err := channels.Parse(bytes.NewReader(c.Body()))
+	rules, err := channels.Parse(bytes.NewReader(c.Request().Body()))
 	var le *channels.LineError
 	if errors.As(err, &le) {
 		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"error": le.Error(), "line": le.Line, "reason": le.Reason})
@@ -21,7 +21,7 @@ func (s *Server) putChannels(c *fiber.Ctx) error {
 	if err != nil {
 		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"error": err.Error()})
 	}
-	changed, err := channels.Apply(c.UserContext(), s.cfg.Store, rules, "api")
+	changed, err := channels.Apply(c.UserContext(), s.backend.Load().Store, rules, "api")
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,7 @@ func (s *Server) postDemoSeed(c *fiber.Ctx) error {
 		}
 		*dst = n
 	}
-	stats, err := demo.Seed(c.UserContext(), s.cfg.Store, o)
+	stats, err := demo.Seed(c.UserContext(), s.backend.Load().Store, o)
 	if errors.Is(err, demo.ErrSeeded) {
 		return c.Status(fiber.StatusConflict).JSON(fiber.Map{"error": err.Error()})
 	}

@@ -33,11 +33,9 @@ func (s *Server) postEvents(c *fiber.Ctx) error {
 	if s.draining.Load() {
 		return s.unavailable(c, "shutting down")
 	}
-	body := c.Request().Body() // plain: decodeBody has decompressed it, within the limit
-	if len(body) > MaxEventsBody {
-		return c.Status(fiber.StatusRequestEntityTooLarge).JSON(eventsAnswer{
-			Rejected: []ingest.Rejection{}, Error: "body over 64 KiB: send fewer events per request"})
-	}
+	// Plain and at most MaxEventsBody: fasthttp refused a larger body, and
+	// decodeBody decompressed within the limit.
+	body := c.Request().Body()
 	if !s.acquire() {
 		return s.unavailable(c, "too many requests in progress")
 	}
@@ -107,7 +105,7 @@ func (s *Server) store(c *fiber.Ctx, events []ingest.Event) (bool, error) {
 	for i := range events {
 		rows = events[i].AppendTSV(rows)
 	}
-	err := s.cfg.Events.Write(c.UserContext(), rows, len(events))
+	err := s.backend.Load().Events.Write(c.UserContext(), rows, len(events))
 	if cap(rows) <= 1<<20 {
 		*buf = rows[:0]
 		rowsPool.Put(buf)
@@ -150,7 +148,10 @@ func (s *Server) pixel(c *fiber.Ctx) error {
 		uid = newUID()
 	}
 	sid := strings.Clone(c.Cookies("_biz_sid"))
-	if sid == "" || len(sid) > 64 {
+	if !ingest.ValidSID(sid) {
+		// None yet, or not one a gateway or script made (a cookie of
+		// another app on the domain): a new session, not a 400 on
+		// every hit while the cookie lasts.
 		sid = randomHex(8)
 	}
 	now := time.Now().UTC()

@@ -84,13 +84,49 @@ func TestEventsGoThroughTheQueueIntoClickHouse(t *testing.T) {
 	}
 }
 
-func TestOversizedBodyIs413(t *testing.T) {
+// Each route has its body limit, decided from the header before the body is
+// read: a larger body is refused unread, and still answered 413 with the
+// limit in the route's answer shape (the client reads it; no reset).
+func TestBodyLimitsByRoute(t *testing.T) {
 	g := servertest.Start(t)
-	ev := queuedPageView(uuid.NewString())
-	ev["title"] = strings.Repeat("x", 70<<10)
-	code, a, _ := postEvents(t, g, batch(ev))
-	if code != http.StatusRequestEntityTooLarge || !strings.Contains(a.Error, "64 KiB") {
-		t.Fatalf("POST of 70 KiB = %d %+v", code, a)
+	for _, tc := range []struct {
+		name, path, token string
+		size, status      int
+		reason            string
+	}{
+		{"events over 64 KiB", "/v1/events", "", 70 << 10, 413, "body over 64 KiB: send fewer events per request"},
+		{"events, 10 MiB", "/v1/events", "", 10 << 20, 413, "body over 64 KiB"},
+		{"events, as Fiber routes it", "/V1/Events/?x=1", "", 70 << 10, 413, "body over 64 KiB"},
+		{"call webhook over 256 KiB", "/v1/calls/callrail", "", 300 << 10, 413, "body over 256 KiB"},
+		{"call webhook within", "/v1/calls/callrail", "", 200 << 10, 401, "no secret"},
+		{"tasks without the token", "/v1/tasks", "", 100 << 10, 413, "body over 64 KiB: without the valid API token"},
+		{"tasks with a wrong token", "/v1/tasks", "Bearer wrong", 100 << 10, 413, "8 MiB with it"},
+		{"tasks with the token", "/v1/tasks", "Bearer " + servertest.Token, 1 << 20, 400, "must be a JSON object or an array"},
+		{"sql over 8 MiB", "/v1/sql", "Bearer " + servertest.Token, 9 << 20, 413, "body over 8 MiB"},
+		{"any other route", "/healthz", "", 100 << 10, 413, "body over 64 KiB"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for range 3 { // a reset instead of the answer came and went
+				req, _ := http.NewRequest(http.MethodPost, g.URL+tc.path, bytes.NewReader(bytes.Repeat([]byte("x"), tc.size)))
+				req.Header.Set("Content-Type", "text/plain")
+				if tc.token != "" {
+					req.Header.Set("Authorization", tc.token)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatalf("no answer: %v", err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != tc.status || !strings.Contains(string(b), tc.reason) {
+					t.Fatalf("%d %s, want %d with %q", resp.StatusCode, b, tc.status, tc.reason)
+				}
+				events := strings.HasPrefix(strings.ToLower(tc.path), "/v1/events")
+				if events && (!strings.Contains(string(b), `"accepted":0,"rejected":[]`) || resp.Header.Get("Access-Control-Allow-Origin") != "*") {
+					t.Fatalf("events 413 without its answer shape or CORS: %s %v", b, resp.Header)
+				}
+			}
+		})
 	}
 }
 
@@ -98,13 +134,6 @@ func TestOversizedBodyIs413(t *testing.T) {
 // a 413 without being expanded, a small gzip body is taken like a plain one.
 func TestCompressedBodies(t *testing.T) {
 	g := servertest.Start(t)
-	gz := func(b []byte) []byte {
-		var buf bytes.Buffer
-		zw := gzip.NewWriter(&buf)
-		zw.Write(b)
-		zw.Close()
-		return buf.Bytes()
-	}
 	send := func(encoding string, body []byte) (int, answer) {
 		req, _ := http.NewRequest(http.MethodPost, g.URL+"/v1/events", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "text/plain")
@@ -119,7 +148,10 @@ func TestCompressedBodies(t *testing.T) {
 		return resp.StatusCode, a
 	}
 
-	bomb := gz(make([]byte, 1<<30)) // 1 GiB of zeros in ~1 MB
+	bomb := gzipped(make([]byte, 50<<20)) // 50 MiB of zeros in ~50 KB
+	if len(bomb) > 64<<10 {
+		t.Fatalf("the bomb is %d bytes on the wire, meant to fit 64 KiB", len(bomb))
+	}
 	start := time.Now()
 	if code, a := send("gzip", bomb); code != http.StatusRequestEntityTooLarge || !strings.Contains(a.Error, "64 KiB once decompressed") {
 		t.Fatalf("gzip bomb: %d %+v", code, a)
@@ -127,7 +159,7 @@ func TestCompressedBodies(t *testing.T) {
 	t.Logf("gzip bomb refused in %v", time.Since(start))
 
 	id := uuid.NewString()
-	if code, a := send("gzip", gz([]byte(batch(queuedPageView(id))))); code != http.StatusAccepted || a.Accepted != 1 {
+	if code, a := send("gzip", gzipped([]byte(batch(queuedPageView(id))))); code != http.StatusAccepted || a.Accepted != 1 {
 		t.Fatalf("gzip body: %d %+v", code, a)
 	}
 	if code, a := send("gzip", []byte("not gzip")); code != http.StatusBadRequest || !strings.Contains(a.Error, "cannot be decoded") {
@@ -140,6 +172,57 @@ func TestCompressedBodies(t *testing.T) {
 	if got := g.Query(t, "SELECT toString(event_id) FROM events_raw"); got != id+"\n" {
 		t.Fatalf("events_raw: %q, want only the gzip body's event", got)
 	}
+}
+
+// Every Content-Encoding header counts, and every coding listed in one: a
+// body marked "identity" then "gzip" is gzip, decoded within the route's
+// limit, never expanded without one by a handler.
+func TestEveryContentEncodingHeaderCounts(t *testing.T) {
+	g := servertest.Start(t)
+	send := func(path string, encodings []string, body []byte) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, g.URL+path, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		for _, e := range encodings {
+			req.Header.Add("Content-Encoding", e)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	id := uuid.NewString()
+	if code, body := send("/v1/events", []string{"identity", "gzip"}, gzipped([]byte(batch(queuedPageView(id))))); code != http.StatusAccepted {
+		t.Fatalf("identity then gzip: %d %s, want the gzip body decoded and accepted", code, body)
+	}
+	if code, body := send("/v1/events", []string{"identity, gzip"}, gzipped([]byte(batch(queuedPageView(uuid.NewString()))))); code != http.StatusAccepted {
+		t.Fatalf("\"identity, gzip\": %d %s", code, body)
+	}
+	// A public webhook: 20 MiB of zeros in 20 KB of gzip is a 413, not
+	// expanded in full on the way to the signature check.
+	if code, body := send("/v1/calls/callrail", []string{"identity", "gzip"}, gzipped(make([]byte, 20<<20))); code != http.StatusRequestEntityTooLarge || !strings.Contains(body, "once decompressed") {
+		t.Fatalf("gzip bomb behind identity: %d %s, want 413", code, body)
+	}
+	for _, encodings := range [][]string{{"gzip", "gzip"}, {"gzip, deflate"}, {"identity", "deflate", "gzip"}} {
+		code, body := send("/v1/events", encodings, gzipped([]byte(batch(queuedPageView(uuid.NewString())))))
+		if code != http.StatusUnsupportedMediaType || !strings.Contains(body, "one coding") || !strings.Contains(body, `"accepted":0`) {
+			t.Errorf("Content-Encoding %q: %d %s, want 415 naming the rule", encodings, code, body)
+		}
+	}
+	g.WaitStored(t)
+	if got := g.Query(t, "SELECT count() FROM events_raw"); got != "2\n" {
+		t.Fatalf("events_raw holds %s rows, want the 2 accepted", got)
+	}
+}
+
+func gzipped(b []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(b)
+	zw.Close()
+	return buf.Bytes()
 }
 
 func TestBadEventsAre400WithReasonsAndGoodOnesStored(t *testing.T) {

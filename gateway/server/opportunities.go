@@ -19,12 +19,12 @@ func (s *Server) postOpportunities(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	recs, err := sfrecord.DecodeRecords(c.Body(), opportunities.Object)
+	recs, err := sfrecord.DecodeRecords(c.Request().Body(), opportunities.Object)
 	if err != nil {
 		return refuseRecords(c, err)
 	}
 	opps, rejected := opportunities.ParseAll(recs, source, time.Now(), opportunities.Config{StoreEmails: s.cfg.StoreEmails})
-	saved, err := opportunities.Save(c.UserContext(), s.cfg.Store, opps)
+	saved, err := opportunities.Save(c.UserContext(), s.backend.Load().Store, opps)
 	if err != nil {
 		s.cfg.Log.Error("opportunities not stored", "opportunities", len(opps), "err", err)
 		return s.unavailable(c, "the opportunities cannot be stored right now")

@@ -13,7 +13,7 @@ import (
 func (s *Server) getReport(c *fiber.Ctx) error {
 	query := map[string]string{}
 	c.Context().QueryArgs().VisitAll(func(k, v []byte) { query[string(k)] = string(v) })
-	res, err := reports.Run(c.UserContext(), s.cfg.Store, c.Params("name"), query, time.Now())
+	res, err := reports.Run(c.UserContext(), s.backend.Load().Store, c.Params("name"), query, time.Now())
 	var bad *reports.BadRequest
 	switch {
 	case errors.Is(err, reports.ErrUnknown):

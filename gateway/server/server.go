@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"github.com/calltrail/calltrail/gateway/calls"
 	"github.com/calltrail/calltrail/gateway/ingest"
@@ -32,10 +33,8 @@ type HealthReporter interface {
 	Health() (reason string, details any)
 }
 
-// Config is everything a gateway needs.
+// Config is what a gateway needs to listen; the store comes later (Ready).
 type Config struct {
-	Store    store.Store
-	Events   EventSink
 	APIToken string       // bearer token of the read/admin API
 	Calls    calls.Config // provider webhooks: secrets, visitor id fields
 	Log      *slog.Logger
@@ -50,16 +49,15 @@ type Config struct {
 	MaxConns int
 }
 
-// Limits on what a client may send.
-const (
-	// MaxEventsBody is the contract's limit on one POST /v1/events.
-	MaxEventsBody = 64 << 10
-	// maxBody bounds every other body (task and opportunity imports in one
-	// request, SQL text); fasthttp refuses larger ones with 413.
-	maxBody = 8 << 20
-	// DefaultMaxConns is Config.MaxConns's default.
-	DefaultMaxConns = 10_000
-)
+// Backend is what the gateway serves from once it is ready: the store and
+// the durable queue events go through.
+type Backend struct {
+	Store  store.Store
+	Events EventSink
+}
+
+// DefaultMaxConns is Config.MaxConns's default.
+const DefaultMaxConns = 10_000
 
 // Server is one gateway.
 type Server struct {
@@ -67,7 +65,9 @@ type Server struct {
 	app      *fiber.App
 	pipeline *ingest.Pipeline
 	script   *staticFile
-	ready    atomic.Bool
+	// backend is nil while starting: the gateway listens (healthz 503
+	// "starting") before the store is opened and migrated.
+	backend  atomic.Pointer[Backend]
 	draining atomic.Bool
 	// events bounds the event requests being decoded, processed and
 	// queued at once: a 64 KiB body can become ~1 MB of rows (the user
@@ -83,11 +83,10 @@ const (
 	eventsWait       = 5 * time.Second
 )
 
-// New builds the gateway. It is not ready (healthz 503) until SetReady.
+// New builds the gateway. Until Ready it answers /healthz, the site script,
+// the dashboard's files and the demo site; /healthz and every /v1 route are
+// 503 with the reason.
 func New(cfg Config) (*Server, error) {
-	if cfg.Store == nil || cfg.Events == nil {
-		return nil, errors.New("server: Store and Events are required")
-	}
 	if cfg.APIToken == "" {
 		return nil, errors.New("server: an API token is required")
 	}
@@ -105,8 +104,10 @@ func New(cfg Config) (*Server, error) {
 		cfg.MaxConns = DefaultMaxConns
 	}
 	s.app = fiber.New(fiber.Config{
-		AppName:   "calltrail",
-		BodyLimit: maxBody,
+		AppName: "calltrail",
+		// The fallback: HeaderReceived below gives every request its
+		// route's limit (bodyLimit).
+		BodyLimit: maxOtherBody,
 		// A client gets ReadTimeout to send a request (slow senders do not
 		// hold a connection forever), WriteTimeout to take the answer, and
 		// an idle keep-alive connection is closed after IdleTimeout.
@@ -117,12 +118,16 @@ func New(cfg Config) (*Server, error) {
 		DisableStartupMessage: true,
 		ErrorHandler:          s.errorHandler,
 	})
+	s.app.Server().HeaderReceived = func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+		return fasthttp.RequestConfig{MaxRequestBodySize: s.bodyLimit(h).bytes}
+	}
 	s.routes()
 	return s, nil
 }
 
 func (s *Server) routes() {
 	a := s.app
+	a.Use("/v1", s.whileStarting)
 	a.Use(s.decodeBody)
 	a.Get("/healthz", s.healthz)
 	a.Get("/calltrail.js", s.serveScript)
@@ -151,11 +156,23 @@ func (s *Server) routes() {
 	s.dashboardRoutes()
 }
 
-// SetReady marks the gateway ready to accept events (healthz 200).
-func (s *Server) SetReady() { s.ready.Store(true) }
+// Ready hands the gateway its store and queue (both required): from then
+// on it accepts events (healthz 200) and serves the API. Call it once.
+func (s *Server) Ready(b Backend) { s.backend.Store(&b) }
+
+// whileStarting answers every /v1 route 503 until Ready: they need the store.
+func (s *Server) whileStarting(c *fiber.Ctx) error {
+	if s.backend.Load() != nil {
+		return c.Next()
+	}
+	if routePath(&c.Request().Header) == "/v1/events" {
+		s.cors(c) // so the site script reads the 503 and keeps its events
+	}
+	return s.unavailable(c, "starting: the store is being opened")
+}
 
 // Serve answers requests on ln until Shutdown.
-func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
+func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(lingerListener{ln}) }
 
 // Shutdown stops accepting events (503, healthz 503), finishes in-flight
 // requests and closes the listener, waiting at most until ctx ends.
@@ -174,16 +191,19 @@ func (s *Server) healthz(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	accepted, rejected := s.pipeline.Stats()
 	body := fiber.Map{"accepted_events": accepted, "rejected_events": rejected}
+	backend := s.backend.Load()
 	var sinkReason string
-	if h, ok := s.cfg.Events.(HealthReporter); ok {
-		var details any
-		sinkReason, details = h.Health()
-		body["queue"] = details
+	if backend != nil {
+		if h, ok := backend.Events.(HealthReporter); ok {
+			var details any
+			sinkReason, details = h.Health()
+			body["queue"] = details
+		}
 	}
 	switch {
 	case s.draining.Load():
 		body["status"], body["reason"] = "draining", "shutting down: no new events accepted"
-	case !s.ready.Load():
+	case backend == nil:
 		body["status"], body["reason"] = "starting", "the store is being opened and migrated"
 	case sinkReason != "":
 		body["status"], body["reason"] = "unavailable", "events cannot be made durable: "+sinkReason
@@ -194,11 +214,17 @@ func (s *Server) healthz(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusServiceUnavailable).JSON(body)
 }
 
-// errorHandler answers Fiber's own errors (413 over the body limit, 404,
-// 405) with a JSON reason, and any unexpected error as a logged 500.
+// errorHandler answers Fiber's own errors (413 over the body limit, in the
+// route's answer shape; 404, 405) with a JSON reason, and any unexpected
+// error as a logged 500.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
+		if fe.Code == fiber.StatusRequestEntityTooLarge {
+			// fasthttp refused the body unread: over its route's limit.
+			lingerOnClose(c)
+			return s.bodyError(c, fe.Code, s.bodyLimit(&c.Request().Header).tooLarge(""))
+		}
 		return c.Status(fe.Code).JSON(fiber.Map{"error": fe.Message})
 	}
 	s.cfg.Log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)

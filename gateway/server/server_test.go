@@ -167,6 +167,23 @@ func TestPixel(t *testing.T) {
 	if got != "2\t1\t1\tnewsletter\tpixel\n" {
 		t.Fatalf("pixel events: %q", got)
 	}
+	// A session cookie the gateway did not make starts a new session.
+	bad := get("_biz_sid=not.a/sid!; " + cookies[0])
+	if bad.StatusCode != 200 {
+		t.Fatalf("pixel with an invalid _biz_sid: %d, want the hit taken", bad.StatusCode)
+	}
+	var newSID string
+	for _, c := range bad.Cookies() {
+		if c.Name == "_biz_sid" {
+			newSID = c.Value
+		}
+	}
+	if newSID == "" || newSID == "not.a/sid!" {
+		t.Fatalf("pixel kept the invalid _biz_sid: Set-Cookie %v", bad.Header["Set-Cookie"])
+	}
+	if got := g.Query(t, "SELECT count(), uniqExact(session_id) FROM events"); got != "3\t2\n" {
+		t.Fatalf("pixel events after the invalid cookie: %q, want 3 in 2 sessions", got)
+	}
 	req, _ := http.NewRequest(http.MethodGet, g.URL+"/v1/p.gif?url=https%3A%2F%2Fwww.example.com%2F", nil)
 	resp, _ := http.DefaultClient.Do(req)
 	resp.Body.Close()
@@ -192,10 +209,21 @@ func TestSQLAPI(t *testing.T) {
 	if resp.StatusCode != 200 || body != "{\"type\":\"page_view\"}\n" {
 		t.Fatalf("JSONEachRow: %d %s", resp.StatusCode, body)
 	}
-	for _, q := range []string{"DROP TABLE events_raw", "INSERT INTO events_raw (site) VALUES ('x')", "SELECT 1; TRUNCATE TABLE events_raw"} {
-		if resp, body = post(t, g.URL+"/v1/sql", "text/plain", q, auth...); resp.StatusCode != http.StatusForbidden {
+	for _, q := range []string{"DROP TABLE events_raw", "INSERT INTO events_raw (site) VALUES ('x')",
+		"SYSTEM STOP MERGES", "KILL QUERY WHERE 1 SYNC", "CREATE TABLE x (a UInt8) ENGINE = Memory",
+		"ALTER TABLE events_raw DELETE WHERE 1", "SET readonly = 0", "OPTIMIZE TABLE events_raw"} {
+		if resp, body = post(t, g.URL+"/v1/sql", "text/plain", q, auth...); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "only reads are allowed here") {
 			t.Errorf("%q: %d %s, want 403", q, resp.StatusCode, body)
 		}
+	}
+	for _, q := range []string{"SHOW TABLES", "DESCRIBE events", "EXPLAIN SELECT 1", "WITH 1 AS n SELECT n"} {
+		if resp, body = post(t, g.URL+"/v1/sql", "text/plain", q, auth...); resp.StatusCode != 200 {
+			t.Errorf("%q: %d %s, want 200", q, resp.StatusCode, body)
+		}
+	}
+	// Two statements are not one: refused before either runs.
+	if resp, body = post(t, g.URL+"/v1/sql", "text/plain", "SELECT 1; TRUNCATE TABLE events_raw", auth...); resp.StatusCode != 400 || !strings.Contains(body, "Multi-statements are not allowed") {
+		t.Errorf("two statements: %d %s, want 400", resp.StatusCode, body)
 	}
 	if resp, body = post(t, g.URL+"/v1/sql", "text/plain", "SELEC 1", auth...); resp.StatusCode != 400 || !strings.Contains(body, "Syntax error") {
 		t.Errorf("syntax error: %d %s", resp.StatusCode, body)
@@ -272,6 +300,41 @@ func TestScript(t *testing.T) {
 	resp.Body.Close()
 	if resp.Header.Get("Content-Encoding") != "br" {
 		t.Fatalf("br not preferred: %s", resp.Header.Get("Content-Encoding"))
+	}
+}
+
+// The script is sent in the coding the client accepts most, by q-value;
+// q=0 refuses a coding.
+func TestScriptEncodingByQValue(t *testing.T) {
+	g := servertest.Start(t)
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	for _, tc := range []struct{ accept, want string }{
+		{"", ""},
+		{"gzip", "gzip"},
+		{"br", "br"},
+		{"gzip, deflate, br", "br"},
+		{"br;q=0, gzip", "gzip"},
+		{"br;q=0", ""},
+		{"gzip;q=1.0, br;q=0.5", "gzip"},
+		{"BR;Q=0.8, gzip;q=0.8", "br"},
+		{"*", "br"},
+		{"*;q=0", ""},
+		{"gzip;q=0, *", "br"},
+		{"br;q=0, *;q=0.5", "gzip"},
+		{"br;q=abc, gzip", "gzip"},
+		{"identity, deflate", ""},
+		{"brotli, x-br, gzipped", ""},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, g.URL+"/calltrail.js", nil)
+		req.Header.Set("Accept-Encoding", tc.accept)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Content-Encoding"); resp.StatusCode != 200 || got != tc.want {
+			t.Errorf("Accept-Encoding %q: %d %q, want %q", tc.accept, resp.StatusCode, got, tc.want)
+		}
 	}
 }
 

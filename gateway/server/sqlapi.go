@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"errors"
 	"strings"
@@ -12,13 +13,19 @@ import (
 
 // requireToken guards the read/admin API with the bearer token.
 func (s *Server) requireToken(c *fiber.Ctx) error {
-	got, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
-	if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(s.cfg.APIToken)) != 1 {
+	if !s.validToken(c.Request().Header.Peek(fiber.HeaderAuthorization)) {
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="calltrail"`)
 		return c.Status(fiber.StatusUnauthorized).JSON(fiber.Map{
 			"error": "missing or wrong bearer token: send Authorization: Bearer <token> (calltrail serve prints it at first start and keeps it in DATA/api-token)"})
 	}
 	return c.Next()
+}
+
+// validToken reports whether an Authorization header carries the API token,
+// compared in constant time.
+func (s *Server) validToken(authorization []byte) bool {
+	got, ok := bytes.CutPrefix(authorization, []byte("Bearer "))
+	return ok && subtle.ConstantTimeCompare(bytes.TrimSpace(got), []byte(s.cfg.APIToken)) == 1
 }
 
 // sqlFormats are the output formats /v1/sql offers, with their content types.
@@ -34,23 +41,24 @@ var sqlFormats = map[string]string{
 	"PrettyCompactNoEscapes": fiber.MIMETextPlainCharsetUTF8,
 }
 
-// postSQL is POST /v1/sql: one read-only statement in the body. Read-only is
-// ClickHouse's readonly=1 on the analyst connection, not a parse of the text:
-// a write fails in the engine and is answered 403.
+// postSQL is POST /v1/sql: one read-only statement in the body. ClickHouse
+// decides, not a match on the text: its parser names the statement's kind
+// (only reads run) and readonly=1 is in force on the analyst connection
+// (store.QueryReadOnly). Anything else is answered 403.
 func (s *Server) postSQL(c *fiber.Ctx) error {
 	format := c.Query("format", "JSON")
 	contentType, ok := sqlFormats[format]
 	if !ok {
 		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"error": "format must be one of JSON, JSONEachRow, JSONCompact, CSV, CSVWithNames, TSV, TSVWithNames, PrettyCompact, PrettyCompactNoEscapes"})
 	}
-	query := strings.TrimSpace(string(c.Body()))
+	query := strings.TrimSpace(string(c.Request().Body()))
 	if query == "" {
 		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"error": "the body must be one SQL statement, e.g. SELECT count() FROM events"})
 	}
-	out, err := s.cfg.Store.QueryReadOnly(c.UserContext(), query, format)
+	out, err := s.backend.Load().Store.QueryReadOnly(c.UserContext(), query, format)
 	switch {
 	case errors.Is(err, store.ErrReadOnly):
-		return c.Status(fiber.StatusForbidden).JSON(fiber.Map{"error": "only reads are allowed here: " + err.Error()})
+		return c.Status(fiber.StatusForbidden).JSON(fiber.Map{"error": err.Error()})
 	case err != nil:
 		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"error": err.Error()})
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -51,16 +52,57 @@ func (f *staticFile) serve(c *fiber.Ctx, maxAge string) error {
 		return c.SendStatus(fiber.StatusNotModified)
 	}
 	c.Set(fiber.HeaderContentType, f.contentType)
-	accept := c.Get(fiber.HeaderAcceptEncoding)
-	switch {
-	case strings.Contains(accept, "br"):
+	switch acceptedEncoding(c.Get(fiber.HeaderAcceptEncoding)) {
+	case "br":
 		c.Set(fiber.HeaderContentEncoding, "br")
 		return c.Send(f.br)
-	case strings.Contains(accept, "gzip"):
+	case "gzip":
 		c.Set(fiber.HeaderContentEncoding, "gzip")
 		return c.Send(f.gzip)
 	}
 	return c.Send(f.raw)
+}
+
+// acceptedEncoding is the coding to send for an Accept-Encoding header: br
+// or gzip, whichever has the higher q-value (br on a tie, being smaller),
+// "" for the plain file. A coding with q=0, or a q that is not a number
+// from 0 to 1, is refused; "*" stands for every coding not named.
+func acceptedEncoding(accept string) string {
+	br, gzip, other := -1.0, -1.0, -1.0 // -1: not named
+	for entry := range strings.SplitSeq(accept, ",") {
+		name, params, _ := strings.Cut(entry, ";")
+		q := 1.0
+		for param := range strings.SplitSeq(params, ";") {
+			if k, v, ok := strings.Cut(param, "="); ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+				if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && f >= 0 && f <= 1 {
+					q = f
+				} else {
+					q = 0
+				}
+			}
+		}
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "br":
+			br = q
+		case "gzip":
+			gzip = q
+		case "*":
+			other = q
+		}
+	}
+	if br < 0 {
+		br = other
+	}
+	if gzip < 0 {
+		gzip = other
+	}
+	switch {
+	case br > 0 && br >= gzip:
+		return "br"
+	case gzip > 0:
+		return "gzip"
+	}
+	return ""
 }
 
 func (s *Server) serveScript(c *fiber.Ctx) error {

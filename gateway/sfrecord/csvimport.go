@@ -74,7 +74,7 @@ func PostHTTP(baseURL, path, token string, client *http.Client) Poster {
 // ImportOptions tune ImportCSV.
 type ImportOptions struct {
 	BatchRows  int       // rows per request (default 5,000)
-	BatchBytes int       // encoded bytes per request (default 4 MiB; the gateway takes 8)
+	BatchBytes int       // bytes per request, at most (default 4 MiB; the gateway takes 8 with the API token)
 	Progress   io.Writer // a line per batch; nil for none
 	Rejected   io.Writer // a line per rejected row, with its reason; nil for none
 }
@@ -210,9 +210,16 @@ func ImportCSV(ctx context.Context, r io.Reader, obj Object, post Poster, o Impo
 			reject(line, id, err.Error())
 			continue
 		}
-		if len(b) > o.BatchBytes {
+		// A request is at most BatchBytes, brackets and commas included:
+		// the gateway refuses a larger one unread (413).
+		if len(b)+2 > o.BatchBytes {
 			reject(line, id, fmt.Sprintf("the row is %d bytes, more than one request may carry (%d)", len(b), o.BatchBytes))
 			continue
+		}
+		if len(rows) > 0 && batch.Len()+1+len(b)+1 > o.BatchBytes {
+			if err := flush(); err != nil {
+				return st, err
+			}
 		}
 		if len(rows) == 0 {
 			batch.WriteByte('[')
@@ -221,7 +228,7 @@ func ImportCSV(ctx context.Context, r io.Reader, obj Object, post Poster, o Impo
 		}
 		batch.Write(b)
 		rows = append(rows, row{line, id})
-		if len(rows) >= o.BatchRows || batch.Len() >= o.BatchBytes {
+		if len(rows) >= o.BatchRows {
 			if err := flush(); err != nil {
 				return st, err
 			}

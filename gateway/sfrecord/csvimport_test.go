@@ -159,6 +159,35 @@ func TestImportCSVBoundsRowSize(t *testing.T) {
 	}
 }
 
+// No request is larger than BatchBytes (the gateway refuses a larger one
+// unread): a batch is sent before the row that would take it past.
+func TestImportCSVBatchesStayWithinBatchBytes(t *testing.T) {
+	var file strings.Builder
+	file.WriteString("ID,NAME\r\n")
+	for i := range 20 {
+		fmt.Fprintf(&file, "A%d,%s\r\n", i, strings.Repeat("x", 100))
+	}
+	g := &fakeGateway{seen: map[string]bool{}}
+	var sizes []int
+	post := func(ctx context.Context, batch []byte) (Answer, error) {
+		sizes = append(sizes, len(batch))
+		return g.post(ctx, batch)
+	}
+	const limit = 400 // three rows of ~120 bytes
+	st, err := ImportCSV(context.Background(), strings.NewReader(file.String()), testObject, post, ImportOptions{BatchBytes: limit})
+	if err != nil || st.Created != 20 || st.Rejected != 0 {
+		t.Fatalf("%+v %v", st, err)
+	}
+	for i, n := range sizes {
+		if n > limit {
+			t.Errorf("request %d is %d bytes, over BatchBytes %d", i, n, limit)
+		}
+	}
+	if len(sizes) != 7 {
+		t.Errorf("%d requests %v, want 7 of at most 3 rows", len(sizes), sizes)
+	}
+}
+
 func TestPostHTTP(t *testing.T) {
 	var hits atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

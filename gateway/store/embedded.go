@@ -98,12 +98,61 @@ func (e *Embedded) Query(ctx context.Context, query, format string, params Param
 	return e.run(ctx, c, []byte(query), format, params)
 }
 
+// QueryReadOnly runs an analyst's statement on the readonly=1 connection.
+// readonly=1 alone lets SYSTEM STOP MERGES, KILL QUERY, USE (which would
+// switch the shared connection's database) and INTO OUTFILE (a file chDB's
+// client side writes) through, so ClickHouse's own parser first says what
+// the statement is, and only statements that read run:
+//  1. formatQuery, given the text as a query parameter, parses it as one
+//     statement and returns it formatted. chDB runs every statement of a
+//     multi-statement text, so the text goes into no SQL before this.
+//  2. EXPLAIN AST of that one statement names its kind (readingStatement).
+//
+// The formatted statement is the one that runs: what was checked runs.
 func (e *Embedded) QueryReadOnly(ctx context.Context, query, format string) ([]byte, error) {
-	out, err := e.run(ctx, e.analyst, []byte(query), format, nil)
-	if err != nil && strings.Contains(err.Error(), "(READONLY)") {
+	stmt, err := e.run(ctx, e.analyst, []byte("SELECT formatQuery({q:String})"), "RawBLOB", Params{"q": paramText(query)})
+	if err != nil {
+		return nil, err
+	}
+	ast, err := e.run(ctx, e.analyst, append([]byte("EXPLAIN AST "), stmt...), "TSVRaw", nil)
+	if err == nil {
+		if why := readingStatement(string(ast)); why != "" {
+			return nil, fmt.Errorf("%w: %s", ErrReadOnly, why)
+		}
+		var out []byte
+		if out, err = e.run(ctx, e.analyst, stmt, format, nil); err == nil {
+			return out, nil
+		}
+	}
+	if strings.Contains(err.Error(), "(READONLY)") {
 		return nil, fmt.Errorf("%w: %v", ErrReadOnly, err)
 	}
-	return out, err
+	return nil, err
+}
+
+// readingStatement says why a statement does not only read, from its
+// EXPLAIN AST ("" when it only reads). The first line names its kind; a
+// Literal right under it is an INTO OUTFILE file; a DESCRIBE of a table
+// function (file, url, …) reads a file's or fetches a URL's schema, which
+// readonly=1 allows.
+func readingStatement(ast string) string {
+	lines := strings.Split(strings.TrimRight(ast, "\n"), "\n")
+	kind, _, _ := strings.Cut(lines[0], " ")
+	switch {
+	case kind == "SelectWithUnionQuery" || kind == "DescribeQuery" || kind == "Explain" || kind == "SHOW",
+		strings.HasPrefix(kind, "Show"), strings.HasPrefix(kind, "Exists"):
+	default:
+		return fmt.Sprintf("ClickHouse parses this statement as %s; only SELECT (WITH, UNION, …), SHOW, DESCRIBE, EXISTS and EXPLAIN run here", kind)
+	}
+	for _, l := range lines[1:] {
+		if strings.HasPrefix(l, " Literal ") {
+			return "INTO OUTFILE would write a file"
+		}
+		if kind == "DescribeQuery" && strings.HasPrefix(l, "  Function ") {
+			return "DESCRIBE of a table function (file, url, …) reads outside the database; DESCRIBE a table or a SELECT"
+		}
+	}
+	return ""
 }
 
 func (e *Embedded) Insert(ctx context.Context, table string, columns []string, format string, data []byte, token string) error {
@@ -136,6 +185,13 @@ func (e *Embedded) Close() error {
 		c.Close()
 	}
 	return nil
+}
+
+// paramText is s as a query parameter's value, which chDB reads as
+// ClickHouse's escaped text: a tab or newline would end it, a backslash
+// start an escape.
+func paramText(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "\t", `\t`, "\n", `\n`, "\r", `\r`, "\x00", `\0`).Replace(s)
 }
 
 // escape quotes s for a single-quoted ClickHouse string literal.

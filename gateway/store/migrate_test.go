@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -86,23 +88,66 @@ func TestStatements(t *testing.T) {
 	}
 }
 
+// ClickHouse decides what an analyst's statement is: its parser names the
+// kind and only reads run, on a readonly=1 connection.
 func TestAnalystConnectionIsReadOnly(t *testing.T) {
 	ctx := context.Background()
 	s := storetest.Open(t)
-	if _, err := s.QueryReadOnly(ctx, "SELECT count() FROM events", "TSV"); err != nil {
-		t.Fatalf("a read failed: %v", err)
-	}
 	for _, q := range []string{
-		"INSERT INTO schema_migrations (version, name) VALUES (1, 'x')",
-		"DROP TABLE events_raw",
-		"SELECT 1; DROP TABLE events_raw",
-		"SET readonly = 0",
-		"SELECT * FROM file('/etc/hostname', 'LineAsString')",
-		"CREATE TABLE x (a UInt8) ENGINE = Memory",
+		"SELECT count() FROM events",
+		"with x AS (SELECT 1 AS n)\nSELECT n FROM x -- a comment",
+		"(SELECT 1) UNION ALL SELECT 2",
+		"SELECT 1 INTERSECT SELECT 1",
+		"SELECT 1 EXCEPT SELECT 2",
+		"SELECT 'a\tb\\n' AS `tab and backslash` FORMAT JSON",
+		"SELECT 1;",
+		"SHOW TABLES",
+		"SHOW CREATE TABLE events_raw",
+		"DESCRIBE events",
+		"DESC (SELECT 1 AS n)",
+		"EXISTS TABLE events",
+		"EXPLAIN SELECT count() FROM events",
+		"EXPLAIN AST INSERT INTO events_raw (site) VALUES ('x')",
 	} {
-		if _, err := s.QueryReadOnly(ctx, q, "TSV"); err == nil {
-			t.Errorf("%q was allowed on the analyst connection", q)
+		if _, err := s.QueryReadOnly(ctx, q, "TSV"); err != nil {
+			t.Errorf("a read failed: %q: %v", q, err)
 		}
+	}
+	outfile := filepath.Join(t.TempDir(), "out.tsv")
+	for _, q := range []string{
+		"SYSTEM STOP MERGES",
+		"SYSTEM FLUSH LOGS",
+		"KILL QUERY WHERE 1 SYNC",
+		"INSERT INTO schema_migrations (version, name) VALUES (1, 'x')",
+		"CREATE TABLE x (a UInt8) ENGINE = Memory",
+		"ALTER TABLE events_raw DELETE WHERE 1",
+		"SET readonly = 0",
+		"OPTIMIZE TABLE events_raw FINAL",
+		"DROP TABLE events_raw",
+		"TRUNCATE TABLE events_raw",
+		"USE system",
+		"GRANT SELECT ON *.* TO default",
+		"SELECT 1 INTO OUTFILE '" + outfile + "'",
+		"DESCRIBE file('/etc/hostname', 'LineAsString')",
+		"SELECT * FROM file('/etc/hostname', 'LineAsString')",
+		"SELECT 1 SETTINGS readonly = 0",
+	} {
+		if _, err := s.QueryReadOnly(ctx, q, "TSV"); !errors.Is(err, store.ErrReadOnly) {
+			t.Errorf("%q: %v, want ErrReadOnly", q, err)
+		}
+	}
+	if _, err := os.Stat(outfile); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("INTO OUTFILE wrote %s: %v", outfile, err)
+	}
+	// Two statements are not one: refused before either runs.
+	for _, q := range []string{"SELECT 1; DROP TABLE events_raw", "SELECT 1; SYSTEM STOP MERGES", "SELEC 1", ""} {
+		if _, err := s.QueryReadOnly(ctx, q, "TSV"); err == nil || errors.Is(err, store.ErrReadOnly) {
+			t.Errorf("%q: %v, want a syntax error", q, err)
+		}
+	}
+	// USE was refused: the connection still reads CallTrail's database.
+	if out, err := s.QueryReadOnly(ctx, "SELECT currentDatabase() = 'system'", "TSV"); err != nil || string(out) != "0\n" {
+		t.Fatalf("the analyst connection switched database: %q %v", out, err)
 	}
 	out, err := s.Query(ctx, "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'events_raw'", "TSV", nil)
 	if err != nil || strings.TrimSpace(string(out)) != "1" {

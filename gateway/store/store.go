@@ -21,8 +21,9 @@ type Store interface {
 	// Query runs a statement for CallTrail itself and returns its output in
 	// a ClickHouse format such as "JSONEachRow" or "TSV".
 	Query(ctx context.Context, query, format string, params Params) ([]byte, error)
-	// QueryReadOnly runs an analyst's statement with ClickHouse's
-	// readonly=1 in force: anything that writes fails in the engine.
+	// QueryReadOnly runs one analyst's statement if it only reads, as
+	// ClickHouse's parser sees it (SELECT, SHOW, DESCRIBE, EXISTS, EXPLAIN),
+	// with ClickHouse's readonly=1 in force; anything else is ErrReadOnly.
 	QueryReadOnly(ctx context.Context, query, format string) ([]byte, error)
 	// Insert appends rows, encoded in format (e.g. "TabSeparated"), to the
 	// named columns of table. A non-empty token is the insert deduplication
@@ -32,5 +33,5 @@ type Store interface {
 	Close() error
 }
 
-// ErrReadOnly marks an analyst's statement that tried to write.
-var ErrReadOnly = errors.New("read-only: this statement would change data")
+// ErrReadOnly marks an analyst's statement that does not only read.
+var ErrReadOnly = errors.New("only reads are allowed here")

@@ -86,7 +86,7 @@ func StartWithOptions(t testing.TB, o Options) *Gateway {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := server.Config{Store: st, Events: q, APIToken: Token, Log: log, RateLimit: o.RateLimit}
+	cfg := server.Config{APIToken: Token, Log: log, RateLimit: o.RateLimit}
 	if o.Configure != nil {
 		o.Configure(&cfg)
 	}
@@ -99,7 +99,7 @@ func StartWithOptions(t testing.TB, o Options) *Gateway {
 		t.Fatal(err)
 	}
 	go func() { _ = srv.Serve(ln) }()
-	srv.SetReady()
+	srv.Ready(server.Backend{Store: st, Events: q})
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
