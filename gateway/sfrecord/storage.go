@@ -2,8 +2,8 @@ package sfrecord
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/calltrail/calltrail/gateway/store"
 )
@@ -70,38 +70,28 @@ func Save[T any](ctx context.Context, st store.Store, tbl Table, recs []T, id fu
 	return saved, nil
 }
 
-// existingIDs returns which of ids are stored already.
+// existingIDs returns which of ids are stored already. The ids travel as
+// JSON both ways, so an id may hold any character (a tab, a quote, a
+// newline) a CSV export or a provider put in it.
 func existingIDs(ctx context.Context, st store.Store, tbl Table, ids []string) (map[string]bool, error) {
+	in, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
 	// Table and column names are the caller's constants, never input.
-	out, err := st.Query(ctx, "SELECT DISTINCT "+tbl.IDColumn+" FROM "+tbl.Name+" WHERE "+tbl.IDColumn+" IN {ids:Array(String)}",
-		"TSVRaw", store.Params{"ids": arrayLiteral(ids)})
+	out, err := st.Query(ctx, "SELECT toJSONString(groupUniqArray("+tbl.IDColumn+")) FROM "+tbl.Name+
+		" WHERE "+tbl.IDColumn+" IN JSONExtract({ids:String}, 'Array(String)')",
+		"TSVRaw", store.Params{"ids": string(in)})
 	if err != nil {
 		return nil, fmt.Errorf("look up stored %s ids: %w", tbl.Noun, err)
 	}
-	found := map[string]bool{}
-	for _, line := range strings.Split(string(out), "\n") {
-		if line != "" {
-			found[line] = true
-		}
+	var stored []string
+	if err := json.Unmarshal(out, &stored); err != nil {
+		return nil, fmt.Errorf("look up stored %s ids: %w", tbl.Noun, err)
+	}
+	found := make(map[string]bool, len(stored))
+	for _, id := range stored {
+		found[id] = true
 	}
 	return found, nil
-}
-
-// arrayLiteral writes strings as a ClickHouse Array(String) value.
-func arrayLiteral(ss []string) string {
-	var b strings.Builder
-	b.WriteByte('[')
-	for i, s := range ss {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(quote(s))
-	}
-	b.WriteByte(']')
-	return b.String()
-}
-
-// quote writes s as a single-quoted ClickHouse string literal.
-func quote(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\n", `\n`, "\t", `\t`, "\r", `\r`, "\x00", `\0`).Replace(s) + "'"
 }

@@ -110,7 +110,7 @@ func (e *Embedded) Query(ctx context.Context, query, format string, params Param
 //
 // The formatted statement is the one that runs: what was checked runs.
 func (e *Embedded) QueryReadOnly(ctx context.Context, query, format string) ([]byte, error) {
-	stmt, err := e.run(ctx, e.analyst, []byte("SELECT formatQuery({q:String})"), "RawBLOB", Params{"q": paramText(query)})
+	stmt, err := e.run(ctx, e.analyst, []byte("SELECT formatQuery({q:String})"), "RawBLOB", Params{"q": query})
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +177,11 @@ func (e *Embedded) run(ctx context.Context, c *chdb.Conn, query []byte, format s
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return c.Query(query, format, params)
+	escaped := make(map[string]string, len(params))
+	for k, v := range params {
+		escaped[k] = paramText(v)
+	}
+	return c.Query(query, format, escaped)
 }
 
 func (e *Embedded) Close() error {
@@ -190,9 +194,9 @@ func (e *Embedded) Close() error {
 // paramText is s as a query parameter's value, which chDB reads as
 // ClickHouse's escaped text: a tab or newline would end it, a backslash
 // start an escape.
-func paramText(s string) string {
-	return strings.NewReplacer(`\`, `\\`, "\t", `\t`, "\n", `\n`, "\r", `\r`, "\x00", `\0`).Replace(s)
-}
+func paramText(s string) string { return paramEscaper.Replace(s) }
+
+var paramEscaper = strings.NewReplacer(`\`, `\\`, "\t", `\t`, "\n", `\n`, "\r", `\r`, "\x00", `\0`)
 
 // escape quotes s for a single-quoted ClickHouse string literal.
 func escape(s string) string {

@@ -8,8 +8,10 @@ import (
 	"errors"
 )
 
-// Params bind {name:Type} placeholders in a query. Values are ClickHouse
-// text (for a String placeholder, the string itself); they are never
+// Params bind {name:Type} placeholders in a query. A value is the value's
+// text: for a String placeholder the string itself, any bytes (the store
+// escapes it for the engine); for numbers and dates their usual text. A list
+// travels as JSON in a String, read with JSONExtract. Values are never
 // interpolated into the SQL.
 type Params map[string]string
 
