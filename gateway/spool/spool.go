@@ -72,6 +72,10 @@ type Options struct {
 	Format  string
 
 	Log *slog.Logger
+
+	// sync makes a segment's writes durable (fdatasync); tests inject
+	// disk errors through it.
+	sync func(*os.File) error
 }
 
 // Defaults.
@@ -111,6 +115,9 @@ func (o *Options) defaults() {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
+	if o.sync == nil {
+		o.sync = fdatasync
+	}
 }
 
 var (
@@ -141,7 +148,7 @@ type Spool struct {
 	// holds at most two segments more (the confirmed head of the first,
 	// and of the one being written).
 	queued   int64
-	writeErr error // the last write or fsync error, until a commit succeeds
+	writeErr error // the last write or fsync error, until a commit or a probe succeeds
 	// committedBytes and confirmedBytes measure the queue as one stream
 	// since Open (what was waiting at Open comes first): a group is stored
 	// once confirmedBytes reaches its end. confirmedCh is closed and
@@ -483,54 +490,90 @@ func (s *Spool) Write(ctx context.Context, rows []byte, n int) error {
 // maxSpare is the largest group buffer kept for reuse after a burst.
 const maxSpare = 4 << 20
 
-// commitLoop writes and fsyncs each gathered group.
+// probeEvery is how often the disk is tried again after a failed commit.
+const probeEvery = time.Second
+
+// commitLoop writes and fsyncs each gathered group, and retries a failing
+// disk on its own: no request may come to try it (a load balancer that saw
+// /healthz answer 503 sends none), and /healthz recovers only with it.
 func (s *Spool) commitLoop() {
 	defer close(s.committed)
-	for range s.kick {
-		for {
-			s.mu.Lock()
-			buf, rows, g, closed := s.pending, s.groupRows, s.group, s.closed
-			if len(buf) == 0 {
-				s.mu.Unlock()
-				if closed {
-					return
-				}
-				break
+	probe := time.NewTicker(probeEvery)
+	defer probe.Stop()
+	for {
+		select {
+		case <-s.kick:
+			if s.commitGathered() {
+				return
 			}
-			s.pending, s.spare, s.groupRows = s.spare[:0], nil, 0
-			s.group = &group{done: make(chan struct{})}
-			s.mu.Unlock()
-
-			t0 := time.Now()
-			err := s.commit(buf)
-			s.stats.commitNanos.Add(int64(time.Since(t0)))
-
-			s.mu.Lock()
-			if err != nil {
-				s.queued -= int64(len(buf))
-				s.writeErr = err
-			} else {
-				s.writeErr = nil
-				s.wSeg.size += int64(len(buf))
-				s.backlogRows.Add(int64(rows))
-				s.committedBytes += int64(len(buf))
-				g.end = s.committedBytes
-			}
-			if cap(buf) <= maxSpare {
-				s.spare = buf[:0]
-			}
-			s.mu.Unlock()
-			if err != nil {
-				s.stats.writeErrors.Add(1)
-				s.opts.Log.Error("spool: write failed; requests answered 503", "err", err)
-				g.err = fmt.Errorf("the queue cannot write to disk: %w", err)
-			} else {
-				s.stats.fsyncs.Add(1)
-				s.stats.writtenRows.Add(int64(rows))
-			}
-			close(g.done)
-			s.wakeDrain()
+		case <-probe.C:
+			s.probeDisk()
 		}
+	}
+}
+
+// commitGathered commits groups until none is waiting; true once the
+// queue is closed and everything is committed.
+func (s *Spool) commitGathered() bool {
+	for {
+		s.mu.Lock()
+		buf, rows, g, closed := s.pending, s.groupRows, s.group, s.closed
+		if len(buf) == 0 {
+			s.mu.Unlock()
+			return closed
+		}
+		s.pending, s.spare, s.groupRows = s.spare[:0], nil, 0
+		s.group = &group{done: make(chan struct{})}
+		s.mu.Unlock()
+
+		t0 := time.Now()
+		err := s.commit(buf)
+		s.stats.commitNanos.Add(int64(time.Since(t0)))
+
+		s.mu.Lock()
+		if err != nil {
+			s.queued -= int64(len(buf))
+			s.writeErr = err
+		} else {
+			s.writeErr = nil
+			s.wSeg.size += int64(len(buf))
+			s.backlogRows.Add(int64(rows))
+			s.committedBytes += int64(len(buf))
+			g.end = s.committedBytes
+		}
+		if cap(buf) <= maxSpare {
+			s.spare = buf[:0]
+		}
+		s.mu.Unlock()
+		if err != nil {
+			s.stats.writeErrors.Add(1)
+			s.opts.Log.Error("spool: write failed; requests answered 503", "err", err)
+			g.err = fmt.Errorf("the queue cannot write to disk: %w", err)
+		} else {
+			s.stats.fsyncs.Add(1)
+			s.stats.writtenRows.Add(int64(rows))
+		}
+		close(g.done)
+		s.wakeDrain()
+	}
+}
+
+// probeDisk, while commits fail, writes and fdatasyncs one zero byte where
+// the next group goes: the path of a real commit (a new segment after the
+// failed one), and harmless, as zeros past a segment's data read as its end.
+func (s *Spool) probeDisk() {
+	s.mu.Lock()
+	failing := s.writeErr != nil
+	s.mu.Unlock()
+	if !failing {
+		return
+	}
+	err := s.commit([]byte{0})
+	s.mu.Lock()
+	s.writeErr = err
+	s.mu.Unlock()
+	if err == nil {
+		s.opts.Log.Info("spool: the disk works again; accepting events")
 	}
 }
 
@@ -550,7 +593,7 @@ func (s *Spool) commit(buf []byte) error {
 	}
 	_, err := s.w.WriteAt(buf, s.wSeg.size)
 	if err == nil {
-		err = fdatasync(s.w)
+		err = s.opts.sync(s.w)
 	}
 	if err != nil {
 		// The segment may end in part of buf now: seal it at what is known

@@ -384,3 +384,34 @@ func TestAckAfterStoreWaitsForTheStore(t *testing.T) {
 		t.Fatalf("Write while the store is down: %v, want it to wait", err)
 	}
 }
+
+// After a disk error /healthz says so; once the disk works again it
+// recovers by itself, with no request coming to try it (a load balancer
+// that saw the 503 sends none), and what was answered 503 is not stored.
+func TestHealthRecoversWhenTheDiskDoes(t *testing.T) {
+	st := newMemStore()
+	opts := testOptions()
+	var broken atomic.Bool
+	opts.sync = func(f *os.File) error {
+		if broken.Load() {
+			return errors.New("input/output error (injected)")
+		}
+		return fdatasync(f)
+	}
+	s := open(t, t.TempDir(), st, opts)
+	want := writeLines(t, s, "before", 20, 1)
+	broken.Store(true)
+	if err := s.Write(context.Background(), []byte("refused\n"), 1); err == nil {
+		t.Fatal("a write whose fsync failed returned nil")
+	}
+	if reason, _ := s.Health(); !strings.Contains(reason, "cannot write to disk") {
+		t.Fatalf("health after a disk error: %q", reason)
+	}
+	broken.Store(false)
+	waitFor(t, "/healthz to recover with no write", func() bool { r, _ := s.Health(); return r == "" })
+	for l := range writeLines(t, s, "after", 20, 1) {
+		want[l] = true
+	}
+	waitFor(t, "the drain", func() bool { return s.Stats().BacklogEvents == 0 && st.stored() == len(want) })
+	st.check(t, want)
+}
