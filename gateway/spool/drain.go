@@ -61,7 +61,7 @@ func (d *drainer) run() {
 		}
 		seg, ok := s.segFrom(d.cur)
 		if !ok {
-			if d.stopping || !d.wait(0) {
+			if d.stopping || !d.idle() {
 				return
 			}
 			continue
@@ -82,7 +82,7 @@ func (d *drainer) run() {
 				d.confirm()
 			case d.stopping:
 				return
-			case !d.wait(0):
+			case !d.idle():
 				return
 			}
 			continue
@@ -186,6 +186,15 @@ func (d *drainer) wait(timeout time.Duration) bool {
 	return true
 }
 
+// idle waits for new data with everything read confirmed. Only here is
+// there no oldest event: between batches the last one's first event stands
+// until fill reads the next, so the age never drops to 0 while a backlog
+// remains.
+func (d *drainer) idle() bool {
+	d.s.oldest.Store(0)
+	return d.wait(0)
+}
+
 // sleep waits out a backoff; false when Close's deadline passed.
 func (d *drainer) sleep(delay time.Duration) bool {
 	t := time.NewTimer(delay)
@@ -267,7 +276,6 @@ func (d *drainer) confirm() {
 	close(s.confirmedCh)
 	s.confirmedCh = make(chan struct{})
 	s.mu.Unlock()
-	s.oldest.Store(0)
 	b.start, b.rows, b.data, b.first = b.end, 0, b.data[:0], 0
 	if cap(b.data) > 2*s.opts.BatchBytes {
 		b.data = nil

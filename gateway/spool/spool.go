@@ -802,13 +802,21 @@ func (s *Spool) Health() (reason string, details any) {
 		reason = "shutting down: the queue is closed"
 	case werr != nil:
 		reason = "the queue cannot write to disk: " + werr.Error()
-	case room < 64<<10+headerSize:
+	case room < s.largestRecord():
 		reason = fmt.Sprintf("the queue is full (%d of %d bytes) while the store catches up", st.BacklogBytes, st.MaxBytes)
 		if st.StoreError != "" {
 			reason += "; store: " + st.StoreError
 		}
 	}
 	return reason, st
+}
+
+// largestRecord is the most queue bytes one Write can take: "ok" must mean
+// that any request is accepted, and the rows of one request (up to 500
+// events, each with its URL parsed into several columns and the user agent
+// repeated) can be far larger than its 64 KiB body.
+func (s *Spool) largestRecord() int64 {
+	return min(MaxRecord+headerSize, s.opts.MaxBytes)
 }
 
 // tokenFor is a batch's insert deduplication token: the queue's identity,

@@ -415,3 +415,56 @@ func TestHealthRecoversWhenTheDiskDoes(t *testing.T) {
 	waitFor(t, "the drain", func() bool { return s.Stats().BacklogEvents == 0 && st.stored() == len(want) })
 	st.check(t, want)
 }
+
+// While a backlog drains, /healthz's oldest_seconds is the age of the
+// oldest event not yet confirmed: it never drops to 0 between batches.
+func TestOldestAgeStaysWhileABacklogDrains(t *testing.T) {
+	st := newMemStore()
+	st.fail.Store(true)
+	opts := testOptions()
+	opts.SegmentBytes, opts.BatchRows = 64<<10, 10 // many segments and batches
+	s := open(t, t.TempDir(), st, opts)
+	writeLines(t, s, strings.Repeat("x", 1000), 400, 1)
+	time.Sleep(300 * time.Millisecond) // every event is older than that
+	st.fail.Store(false)
+	var samples, zero int
+	for s.Stats().BacklogEvents > 0 {
+		if stats := s.Stats(); stats.BacklogEvents > 0 {
+			samples++
+			if stats.OldestSeconds < 0.3 {
+				zero++
+			}
+		}
+	}
+	if zero > 0 {
+		t.Fatalf("%d of %d samples during the drain gave the oldest event's age under 0.3 s", zero, samples)
+	}
+	if s.Stats().OldestSeconds != 0 {
+		t.Fatalf("oldest age %v with nothing queued", s.Stats().OldestSeconds)
+	}
+}
+
+// /healthz says ok only while the largest write the queue can take fits,
+// not merely one 64 KiB request: one request's rows can be larger.
+func TestHealthSaysFullUnlessTheLargestWriteFits(t *testing.T) {
+	st := newMemStore()
+	st.fail.Store(true)
+	opts := testOptions()
+	opts.MaxBytes = 1 << 20
+	s := open(t, t.TempDir(), st, opts)
+	if err := s.Write(context.Background(), []byte(strings.Repeat("y", 600<<10)+"\n"), 1); err != nil {
+		t.Fatal(err)
+	}
+	if reason, _ := s.Health(); !strings.Contains(reason, "full") {
+		t.Fatalf("health %q with %d of %d bytes queued", reason, s.Stats().BacklogBytes, opts.MaxBytes)
+	}
+	st.fail.Store(false)
+	waitFor(t, "the drain", func() bool { return s.Stats().BacklogEvents == 0 })
+	if reason, _ := s.Health(); reason != "" {
+		t.Fatalf("health %q with the queue empty", reason)
+	}
+	largest := []byte(strings.Repeat("z", int(opts.MaxBytes)-headerSize-1) + "\n")
+	if err := s.Write(context.Background(), largest, 1); err != nil {
+		t.Fatalf("health said ok, yet the largest write was refused: %v", err)
+	}
+}
