@@ -15,6 +15,12 @@
 // it, and a segment is deleted once all of it is confirmed. A restart
 // replays only what the checkpoint does not cover.
 //
+// A batch the store refuses for its rows (store.ErrBadData) is sent by
+// halves, down to single records; a record refused on its own is parked
+// and, refused again once the store has taken other rows, written to the
+// dead-letter file (parked.go): bad input never holds up good data, and a
+// failure of the store as a whole never throws events away.
+//
 // A record that fails its checksum (a write torn by a crash, a damaged disk)
 // is skipped and counted, and reading goes on at the next good record:
 // a damaged queue never stops the gateway from starting.
@@ -61,9 +67,9 @@ type Options struct {
 	RetryMin, RetryMax time.Duration
 
 	// AckAfterStore makes Write return only once the store has confirmed
-	// the rows, not when they are on disk: a 202 then means "in
-	// ClickHouse". Tests use it so that what they post is readable at
-	// once; it costs every request a batch's wait.
+	// the rows (or they were parked), not when they are on disk: a 202
+	// then means "in ClickHouse". Tests use it so that what they post is
+	// readable at once; it costs every request a batch's wait.
 	AckAfterStore bool
 
 	// Where the rows go: INSERT INTO Table (Columns) FORMAT Format.
@@ -175,7 +181,8 @@ type Spool struct {
 	prepared  chan *os.File // the spare, once ready (nil if it failed)
 
 	// Drain's own state.
-	ck *checkpointFile
+	ck     *checkpointFile
+	parked *parkedSet
 
 	stats     counters
 	storeErr  atomic.Pointer[storeFailure]
@@ -209,6 +216,8 @@ type counters struct {
 	insertErrors          atomic.Int64
 	skippedBytes, skipped atomic.Int64 // damaged stretches skipped while reading
 	replayedRows          atomic.Int64 // events found in the queue at start
+	parked                atomic.Int64 // events parked now
+	deadLettered          atomic.Int64 // events written to the dead-letter file
 }
 
 // Open opens (creating) the queue in dir and starts draining it into st.
@@ -256,11 +265,15 @@ func (s *Spool) open() error {
 	if s.ck, err = openCheckpoint(filepath.Join(s.dir, "checkpoint")); err != nil {
 		return fmt.Errorf("spool: checkpoint: %w", err)
 	}
+	cp := s.ck.last
+	if s.parked, err = openParked(filepath.Join(s.dir, "parked"), cp); err != nil {
+		return fmt.Errorf("spool: parked records: %w", err)
+	}
+	s.stats.parked.Store(s.parked.rows())
 	ids, err := segmentIDs(s.dir)
 	if err != nil {
 		return err
 	}
-	cp := s.ck.last
 	s.nextID = cp.seg + 1
 	for _, id := range ids {
 		path := s.segPath(id)
@@ -726,6 +739,9 @@ func (s *Spool) closeFiles() {
 	if s.ck != nil {
 		s.ck.close()
 	}
+	if s.parked != nil {
+		s.parked.close()
+	}
 	if s.lock != nil {
 		s.lock.Close()
 	}
@@ -753,6 +769,12 @@ type Stats struct {
 	InsertErrors   int64 `json:"insert_errors"`   // failed inserts (retried)
 	SkippedRecords int64 `json:"skipped_records"` // damaged stretches skipped
 	SkippedBytes   int64 `json:"skipped_bytes"`
+	// ParkedEvents are refused by the store on their own and set aside
+	// (not in the backlog) until other events are stored; DeadLetterEvents
+	// (since start) were refused again then, and are in DeadLetterFile.
+	ParkedEvents     int64  `json:"parked_events"`
+	DeadLetterEvents int64  `json:"dead_letter_events"`
+	DeadLetterFile   string `json:"dead_letter_file,omitempty"`
 
 	StoreError      string  `json:"store_error,omitempty"` // while inserts fail
 	StoreDownSecond float64 `json:"store_down_seconds,omitempty"`
@@ -783,6 +805,10 @@ func (s *Spool) Stats() Stats {
 	st.InsertErrors = s.stats.insertErrors.Load()
 	st.SkippedRecords = s.stats.skipped.Load()
 	st.SkippedBytes = s.stats.skippedBytes.Load()
+	st.ParkedEvents = s.stats.parked.Load()
+	if st.DeadLetterEvents = s.stats.deadLettered.Load(); st.DeadLetterEvents > 0 {
+		st.DeadLetterFile = s.deadLetterPath()
+	}
 	if f := s.storeErr.Load(); f != nil {
 		st.StoreError = f.err
 		st.StoreDownSecond = time.Since(f.since).Seconds()

@@ -2,6 +2,7 @@ package spool
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -28,6 +29,10 @@ type memStore struct {
 	// lose, when set, stores an insert but answers with an error (the
 	// answer lost on the way back), once.
 	lose atomic.Bool
+	// refuse makes the store refuse, for its rows (store.ErrBadData), any
+	// insert with a line starting so; refuseAll, every insert.
+	refuse    string
+	refuseAll atomic.Bool
 }
 
 func newMemStore() *memStore {
@@ -44,6 +49,9 @@ func (m *memStore) Close() error                                                
 func (m *memStore) Insert(_ context.Context, table string, columns []string, format string, data []byte, token string) error {
 	if m.fail.Load() {
 		return errors.New("store unavailable")
+	}
+	if m.refuseAll.Load() || m.refuse != "" && strings.Contains("\n"+string(data), "\n"+m.refuse) {
+		return fmt.Errorf("%w: cannot parse (test)", store.ErrBadData)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -466,5 +474,142 @@ func TestHealthSaysFullUnlessTheLargestWriteFits(t *testing.T) {
 	largest := []byte(strings.Repeat("z", int(opts.MaxBytes)-headerSize-1) + "\n")
 	if err := s.Write(context.Background(), largest, 1); err != nil {
 		t.Fatalf("health said ok, yet the largest write was refused: %v", err)
+	}
+}
+
+// deadLetters returns the lines of the dead-letter file in dir.
+func deadLetters(t *testing.T, dir string) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, deadLetterName))
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSpace(string(b)), "\n")
+}
+
+// A batch with records the store refuses (store.ErrBadData) does not hold
+// up the queue: it is bisected, every other event is stored once, and the
+// refused records are dead-lettered with the store's error, wherever they
+// sit in the batch.
+func TestRefusedRecordsAreDeadLetteredAndTheRestStoredOnce(t *testing.T) {
+	dir := t.TempDir()
+	st := newMemStore()
+	st.refuse = "BAD"
+	st.fail.Store(true) // everything below is sent as one batch
+	s := open(t, dir, st, testOptions())
+	write := func(l string) {
+		if err := s.Write(context.Background(), []byte(l), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string]bool{}
+	write("BAD-first\n")
+	for i := range 100 {
+		l := fmt.Sprintf("good-%d\n", i)
+		write(l)
+		want[l] = true
+		if i == 40 || i == 41 {
+			write(fmt.Sprintf("BAD-%d\n", i))
+		}
+	}
+	write("BAD-last\n")
+	st.fail.Store(false)
+	waitFor(t, "the queue to drain", func() bool {
+		stats := s.Stats()
+		return stats.BacklogEvents == 0 && stats.ParkedEvents == 0
+	})
+	st.check(t, want)
+	stats := s.Stats()
+	if stats.DeadLetterEvents != 4 || stats.DeadLetterFile != filepath.Join(dir, deadLetterName) {
+		t.Fatalf("dead letters: %d events in %q, want 4", stats.DeadLetterEvents, stats.DeadLetterFile)
+	}
+	lines := deadLetters(t, dir)
+	if len(lines) != 4 {
+		t.Fatalf("dead-letter file: %q", lines)
+	}
+	for i, name := range []string{"BAD-first", "BAD-40", "BAD-41", "BAD-last"} {
+		var dl struct {
+			Rows, Error string
+			Events      int
+		}
+		if err := json.Unmarshal([]byte(lines[i]), &dl); err != nil || dl.Rows != name+"\n" || dl.Events != 1 ||
+			!strings.Contains(dl.Error, "cannot parse") {
+			t.Errorf("dead letter %d: %s (%v), want %s with its error", i, lines[i], err, name)
+		}
+	}
+	// The queue goes on.
+	write("after\n")
+	want["after\n"] = true
+	waitFor(t, "the next write", func() bool { return st.stored() == len(want) })
+	st.check(t, want)
+}
+
+// A refusal of every record is the store's, not the records': nothing is
+// dead-lettered, and once the store takes rows again all are stored once.
+func TestARefusalOfEveryRecordDeadLettersNothing(t *testing.T) {
+	dir := t.TempDir()
+	st := newMemStore()
+	st.refuseAll.Store(true)
+	s := open(t, dir, st, testOptions())
+	want := writeLines(t, s, "all", 60, 2)
+	waitFor(t, "the batch to be bisected", func() bool { return s.Stats().ParkedEvents > 0 })
+	want2 := writeLines(t, s, "more", 20, 1)
+	time.Sleep(200 * time.Millisecond) // retries, bisections, idle retries of the parked
+	if stats := s.Stats(); stats.DeadLetterEvents != 0 || len(deadLetters(t, dir)) != 0 || stats.StoredEvents != 0 {
+		t.Fatalf("while every record is refused: %+v, dead letters %q", stats, deadLetters(t, dir))
+	}
+	st.refuseAll.Store(false)
+	for l := range want2 {
+		want[l] = true
+	}
+	waitFor(t, "everything stored", func() bool {
+		stats := s.Stats()
+		return stats.BacklogEvents == 0 && stats.ParkedEvents == 0
+	})
+	st.check(t, want)
+	if stats := s.Stats(); stats.DeadLetterEvents != 0 || len(deadLetters(t, dir)) != 0 {
+		t.Fatalf("dead letters after the store came back: %+v", stats)
+	}
+}
+
+// A gateway stopped while bisecting (the parked records and the part in
+// flight on disk) resumes where it was: nothing lost, nothing stored twice,
+// each refused record dead-lettered.
+func TestStopWhileBisectingLosesAndDuplicatesNothing(t *testing.T) {
+	dir := t.TempDir()
+	for round := range 8 {
+		st := newMemStore()
+		st.refuse = "BAD"
+		st.fail.Store(true)
+		s := open(t, dir, st, testOptions())
+		want := map[string]bool{}
+		for i := range 64 {
+			l := fmt.Sprintf("r%d-%d\n", round, i)
+			if i%9 == 0 {
+				l = fmt.Sprintf("BAD-%d-%d\n", round, i)
+			} else {
+				want[l] = true
+			}
+			if err := s.Write(context.Background(), []byte(l), 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		st.fail.Store(false)
+		// Stop at some point of the bisection.
+		waitFor(t, "the bisection to begin", func() bool { return s.Stats().InsertErrors >= int64(3+round) })
+		s.Close(expired())
+		s2 := open(t, dir, st, testOptions())
+		waitFor(t, "the rest", func() bool {
+			stats := s2.Stats()
+			return stats.BacklogEvents == 0 && stats.ParkedEvents == 0
+		})
+		st.check(t, want)
+		s2.Close(expired())
+	}
+	if got := len(deadLetters(t, dir)); got != 8*8 {
+		t.Fatalf("%d dead letters, want 64 (8 refused records in each of 8 rounds)", got)
 	}
 }
