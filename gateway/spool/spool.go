@@ -15,6 +15,12 @@
 // it, and a segment is deleted once all of it is confirmed. A restart
 // replays only what the checkpoint does not cover.
 //
+// A batch the store refuses for its rows (store.ErrBadData) is sent by
+// halves, down to single records; a record refused on its own is parked
+// and, refused again once the store has taken other rows, written to the
+// dead-letter file (parked.go): bad input never holds up good data, and a
+// failure of the store as a whole never throws events away.
+//
 // A record that fails its checksum (a write torn by a crash, a damaged disk)
 // is skipped and counted, and reading goes on at the next good record:
 // a damaged queue never stops the gateway from starting.
@@ -61,9 +67,9 @@ type Options struct {
 	RetryMin, RetryMax time.Duration
 
 	// AckAfterStore makes Write return only once the store has confirmed
-	// the rows, not when they are on disk: a 202 then means "in
-	// ClickHouse". Tests use it so that what they post is readable at
-	// once; it costs every request a batch's wait.
+	// the rows (or they were parked), not when they are on disk: a 202
+	// then means "in ClickHouse". Tests use it so that what they post is
+	// readable at once; it costs every request a batch's wait.
 	AckAfterStore bool
 
 	// Where the rows go: INSERT INTO Table (Columns) FORMAT Format.
@@ -72,6 +78,10 @@ type Options struct {
 	Format  string
 
 	Log *slog.Logger
+
+	// sync makes a segment's writes durable (fdatasync); tests inject
+	// disk errors through it.
+	sync func(*os.File) error
 }
 
 // Defaults.
@@ -111,6 +121,9 @@ func (o *Options) defaults() {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
+	if o.sync == nil {
+		o.sync = fdatasync
+	}
 }
 
 var (
@@ -141,7 +154,7 @@ type Spool struct {
 	// holds at most two segments more (the confirmed head of the first,
 	// and of the one being written).
 	queued   int64
-	writeErr error // the last write or fsync error, until a commit succeeds
+	writeErr error // the last write or fsync error, until a commit or a probe succeeds
 	// committedBytes and confirmedBytes measure the queue as one stream
 	// since Open (what was waiting at Open comes first): a group is stored
 	// once confirmedBytes reaches its end. confirmedCh is closed and
@@ -168,7 +181,8 @@ type Spool struct {
 	prepared  chan *os.File // the spare, once ready (nil if it failed)
 
 	// Drain's own state.
-	ck *checkpointFile
+	ck     *checkpointFile
+	parked *parkedSet
 
 	stats     counters
 	storeErr  atomic.Pointer[storeFailure]
@@ -202,6 +216,8 @@ type counters struct {
 	insertErrors          atomic.Int64
 	skippedBytes, skipped atomic.Int64 // damaged stretches skipped while reading
 	replayedRows          atomic.Int64 // events found in the queue at start
+	parked                atomic.Int64 // events parked now
+	deadLettered          atomic.Int64 // events written to the dead-letter file
 }
 
 // Open opens (creating) the queue in dir and starts draining it into st.
@@ -249,11 +265,15 @@ func (s *Spool) open() error {
 	if s.ck, err = openCheckpoint(filepath.Join(s.dir, "checkpoint")); err != nil {
 		return fmt.Errorf("spool: checkpoint: %w", err)
 	}
+	cp := s.ck.last
+	if s.parked, err = openParked(filepath.Join(s.dir, "parked"), cp); err != nil {
+		return fmt.Errorf("spool: parked records: %w", err)
+	}
+	s.stats.parked.Store(s.parked.rows())
 	ids, err := segmentIDs(s.dir)
 	if err != nil {
 		return err
 	}
-	cp := s.ck.last
 	s.nextID = cp.seg + 1
 	for _, id := range ids {
 		path := s.segPath(id)
@@ -483,54 +503,90 @@ func (s *Spool) Write(ctx context.Context, rows []byte, n int) error {
 // maxSpare is the largest group buffer kept for reuse after a burst.
 const maxSpare = 4 << 20
 
-// commitLoop writes and fsyncs each gathered group.
+// probeEvery is how often the disk is tried again after a failed commit.
+const probeEvery = time.Second
+
+// commitLoop writes and fsyncs each gathered group, and retries a failing
+// disk on its own: no request may come to try it (a load balancer that saw
+// /healthz answer 503 sends none), and /healthz recovers only with it.
 func (s *Spool) commitLoop() {
 	defer close(s.committed)
-	for range s.kick {
-		for {
-			s.mu.Lock()
-			buf, rows, g, closed := s.pending, s.groupRows, s.group, s.closed
-			if len(buf) == 0 {
-				s.mu.Unlock()
-				if closed {
-					return
-				}
-				break
+	probe := time.NewTicker(probeEvery)
+	defer probe.Stop()
+	for {
+		select {
+		case <-s.kick:
+			if s.commitGathered() {
+				return
 			}
-			s.pending, s.spare, s.groupRows = s.spare[:0], nil, 0
-			s.group = &group{done: make(chan struct{})}
-			s.mu.Unlock()
-
-			t0 := time.Now()
-			err := s.commit(buf)
-			s.stats.commitNanos.Add(int64(time.Since(t0)))
-
-			s.mu.Lock()
-			if err != nil {
-				s.queued -= int64(len(buf))
-				s.writeErr = err
-			} else {
-				s.writeErr = nil
-				s.wSeg.size += int64(len(buf))
-				s.backlogRows.Add(int64(rows))
-				s.committedBytes += int64(len(buf))
-				g.end = s.committedBytes
-			}
-			if cap(buf) <= maxSpare {
-				s.spare = buf[:0]
-			}
-			s.mu.Unlock()
-			if err != nil {
-				s.stats.writeErrors.Add(1)
-				s.opts.Log.Error("spool: write failed; requests answered 503", "err", err)
-				g.err = fmt.Errorf("the queue cannot write to disk: %w", err)
-			} else {
-				s.stats.fsyncs.Add(1)
-				s.stats.writtenRows.Add(int64(rows))
-			}
-			close(g.done)
-			s.wakeDrain()
+		case <-probe.C:
+			s.probeDisk()
 		}
+	}
+}
+
+// commitGathered commits groups until none is waiting; true once the
+// queue is closed and everything is committed.
+func (s *Spool) commitGathered() bool {
+	for {
+		s.mu.Lock()
+		buf, rows, g, closed := s.pending, s.groupRows, s.group, s.closed
+		if len(buf) == 0 {
+			s.mu.Unlock()
+			return closed
+		}
+		s.pending, s.spare, s.groupRows = s.spare[:0], nil, 0
+		s.group = &group{done: make(chan struct{})}
+		s.mu.Unlock()
+
+		t0 := time.Now()
+		err := s.commit(buf)
+		s.stats.commitNanos.Add(int64(time.Since(t0)))
+
+		s.mu.Lock()
+		if err != nil {
+			s.queued -= int64(len(buf))
+			s.writeErr = err
+		} else {
+			s.writeErr = nil
+			s.wSeg.size += int64(len(buf))
+			s.backlogRows.Add(int64(rows))
+			s.committedBytes += int64(len(buf))
+			g.end = s.committedBytes
+		}
+		if cap(buf) <= maxSpare {
+			s.spare = buf[:0]
+		}
+		s.mu.Unlock()
+		if err != nil {
+			s.stats.writeErrors.Add(1)
+			s.opts.Log.Error("spool: write failed; requests answered 503", "err", err)
+			g.err = fmt.Errorf("the queue cannot write to disk: %w", err)
+		} else {
+			s.stats.fsyncs.Add(1)
+			s.stats.writtenRows.Add(int64(rows))
+		}
+		close(g.done)
+		s.wakeDrain()
+	}
+}
+
+// probeDisk, while commits fail, writes and fdatasyncs one zero byte where
+// the next group goes: the path of a real commit (a new segment after the
+// failed one), and harmless, as zeros past a segment's data read as its end.
+func (s *Spool) probeDisk() {
+	s.mu.Lock()
+	failing := s.writeErr != nil
+	s.mu.Unlock()
+	if !failing {
+		return
+	}
+	err := s.commit([]byte{0})
+	s.mu.Lock()
+	s.writeErr = err
+	s.mu.Unlock()
+	if err == nil {
+		s.opts.Log.Info("spool: the disk works again; accepting events")
 	}
 }
 
@@ -550,7 +606,7 @@ func (s *Spool) commit(buf []byte) error {
 	}
 	_, err := s.w.WriteAt(buf, s.wSeg.size)
 	if err == nil {
-		err = fdatasync(s.w)
+		err = s.opts.sync(s.w)
 	}
 	if err != nil {
 		// The segment may end in part of buf now: seal it at what is known
@@ -683,6 +739,9 @@ func (s *Spool) closeFiles() {
 	if s.ck != nil {
 		s.ck.close()
 	}
+	if s.parked != nil {
+		s.parked.close()
+	}
 	if s.lock != nil {
 		s.lock.Close()
 	}
@@ -710,6 +769,12 @@ type Stats struct {
 	InsertErrors   int64 `json:"insert_errors"`   // failed inserts (retried)
 	SkippedRecords int64 `json:"skipped_records"` // damaged stretches skipped
 	SkippedBytes   int64 `json:"skipped_bytes"`
+	// ParkedEvents are refused by the store on their own and set aside
+	// (not in the backlog) until other events are stored; DeadLetterEvents
+	// (since start) were refused again then, and are in DeadLetterFile.
+	ParkedEvents     int64  `json:"parked_events"`
+	DeadLetterEvents int64  `json:"dead_letter_events"`
+	DeadLetterFile   string `json:"dead_letter_file,omitempty"`
 
 	StoreError      string  `json:"store_error,omitempty"` // while inserts fail
 	StoreDownSecond float64 `json:"store_down_seconds,omitempty"`
@@ -740,6 +805,10 @@ func (s *Spool) Stats() Stats {
 	st.InsertErrors = s.stats.insertErrors.Load()
 	st.SkippedRecords = s.stats.skipped.Load()
 	st.SkippedBytes = s.stats.skippedBytes.Load()
+	st.ParkedEvents = s.stats.parked.Load()
+	if st.DeadLetterEvents = s.stats.deadLettered.Load(); st.DeadLetterEvents > 0 {
+		st.DeadLetterFile = s.deadLetterPath()
+	}
 	if f := s.storeErr.Load(); f != nil {
 		st.StoreError = f.err
 		st.StoreDownSecond = time.Since(f.since).Seconds()
@@ -759,13 +828,21 @@ func (s *Spool) Health() (reason string, details any) {
 		reason = "shutting down: the queue is closed"
 	case werr != nil:
 		reason = "the queue cannot write to disk: " + werr.Error()
-	case room < 64<<10+headerSize:
+	case room < s.largestRecord():
 		reason = fmt.Sprintf("the queue is full (%d of %d bytes) while the store catches up", st.BacklogBytes, st.MaxBytes)
 		if st.StoreError != "" {
 			reason += "; store: " + st.StoreError
 		}
 	}
 	return reason, st
+}
+
+// largestRecord is the most queue bytes one Write can take: "ok" must mean
+// that any request is accepted, and the rows of one request (up to 500
+// events, each with its URL parsed into several columns and the user agent
+// repeated) can be far larger than its 64 KiB body.
+func (s *Spool) largestRecord() int64 {
+	return min(MaxRecord+headerSize, s.opts.MaxBytes)
 }
 
 // tokenFor is a batch's insert deduplication token: the queue's identity,

@@ -2,6 +2,7 @@ package spool
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -28,6 +29,10 @@ type memStore struct {
 	// lose, when set, stores an insert but answers with an error (the
 	// answer lost on the way back), once.
 	lose atomic.Bool
+	// refuse makes the store refuse, for its rows (store.ErrBadData), any
+	// insert with a line starting so; refuseAll, every insert.
+	refuse    string
+	refuseAll atomic.Bool
 }
 
 func newMemStore() *memStore {
@@ -44,6 +49,9 @@ func (m *memStore) Close() error                                                
 func (m *memStore) Insert(_ context.Context, table string, columns []string, format string, data []byte, token string) error {
 	if m.fail.Load() {
 		return errors.New("store unavailable")
+	}
+	if m.refuseAll.Load() || m.refuse != "" && strings.Contains("\n"+string(data), "\n"+m.refuse) {
+		return fmt.Errorf("%w: cannot parse (test)", store.ErrBadData)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -382,5 +390,226 @@ func TestAckAfterStoreWaitsForTheStore(t *testing.T) {
 	defer cancel()
 	if err := s.Write(ctx, []byte("down\n"), 1); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Write while the store is down: %v, want it to wait", err)
+	}
+}
+
+// After a disk error /healthz says so; once the disk works again it
+// recovers by itself, with no request coming to try it (a load balancer
+// that saw the 503 sends none), and what was answered 503 is not stored.
+func TestHealthRecoversWhenTheDiskDoes(t *testing.T) {
+	st := newMemStore()
+	opts := testOptions()
+	var broken atomic.Bool
+	opts.sync = func(f *os.File) error {
+		if broken.Load() {
+			return errors.New("input/output error (injected)")
+		}
+		return fdatasync(f)
+	}
+	s := open(t, t.TempDir(), st, opts)
+	want := writeLines(t, s, "before", 20, 1)
+	broken.Store(true)
+	if err := s.Write(context.Background(), []byte("refused\n"), 1); err == nil {
+		t.Fatal("a write whose fsync failed returned nil")
+	}
+	if reason, _ := s.Health(); !strings.Contains(reason, "cannot write to disk") {
+		t.Fatalf("health after a disk error: %q", reason)
+	}
+	broken.Store(false)
+	waitFor(t, "/healthz to recover with no write", func() bool { r, _ := s.Health(); return r == "" })
+	for l := range writeLines(t, s, "after", 20, 1) {
+		want[l] = true
+	}
+	waitFor(t, "the drain", func() bool { return s.Stats().BacklogEvents == 0 && st.stored() == len(want) })
+	st.check(t, want)
+}
+
+// While a backlog drains, /healthz's oldest_seconds is the age of the
+// oldest event not yet confirmed: it never drops to 0 between batches.
+func TestOldestAgeStaysWhileABacklogDrains(t *testing.T) {
+	st := newMemStore()
+	st.fail.Store(true)
+	opts := testOptions()
+	opts.SegmentBytes, opts.BatchRows = 64<<10, 10 // many segments and batches
+	s := open(t, t.TempDir(), st, opts)
+	writeLines(t, s, strings.Repeat("x", 1000), 400, 1)
+	time.Sleep(300 * time.Millisecond) // every event is older than that
+	st.fail.Store(false)
+	var samples, zero int
+	for s.Stats().BacklogEvents > 0 {
+		if stats := s.Stats(); stats.BacklogEvents > 0 {
+			samples++
+			if stats.OldestSeconds < 0.3 {
+				zero++
+			}
+		}
+	}
+	if zero > 0 {
+		t.Fatalf("%d of %d samples during the drain gave the oldest event's age under 0.3 s", zero, samples)
+	}
+	if s.Stats().OldestSeconds != 0 {
+		t.Fatalf("oldest age %v with nothing queued", s.Stats().OldestSeconds)
+	}
+}
+
+// /healthz says ok only while the largest write the queue can take fits,
+// not merely one 64 KiB request: one request's rows can be larger.
+func TestHealthSaysFullUnlessTheLargestWriteFits(t *testing.T) {
+	st := newMemStore()
+	st.fail.Store(true)
+	opts := testOptions()
+	opts.MaxBytes = 1 << 20
+	s := open(t, t.TempDir(), st, opts)
+	if err := s.Write(context.Background(), []byte(strings.Repeat("y", 600<<10)+"\n"), 1); err != nil {
+		t.Fatal(err)
+	}
+	if reason, _ := s.Health(); !strings.Contains(reason, "full") {
+		t.Fatalf("health %q with %d of %d bytes queued", reason, s.Stats().BacklogBytes, opts.MaxBytes)
+	}
+	st.fail.Store(false)
+	waitFor(t, "the drain", func() bool { return s.Stats().BacklogEvents == 0 })
+	if reason, _ := s.Health(); reason != "" {
+		t.Fatalf("health %q with the queue empty", reason)
+	}
+	largest := []byte(strings.Repeat("z", int(opts.MaxBytes)-headerSize-1) + "\n")
+	if err := s.Write(context.Background(), largest, 1); err != nil {
+		t.Fatalf("health said ok, yet the largest write was refused: %v", err)
+	}
+}
+
+// deadLetters returns the lines of the dead-letter file in dir.
+func deadLetters(t *testing.T, dir string) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, deadLetterName))
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSpace(string(b)), "\n")
+}
+
+// A batch with records the store refuses (store.ErrBadData) does not hold
+// up the queue: it is bisected, every other event is stored once, and the
+// refused records are dead-lettered with the store's error, wherever they
+// sit in the batch.
+func TestRefusedRecordsAreDeadLetteredAndTheRestStoredOnce(t *testing.T) {
+	dir := t.TempDir()
+	st := newMemStore()
+	st.refuse = "BAD"
+	st.fail.Store(true) // everything below is sent as one batch
+	s := open(t, dir, st, testOptions())
+	write := func(l string) {
+		if err := s.Write(context.Background(), []byte(l), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string]bool{}
+	write("BAD-first\n")
+	for i := range 100 {
+		l := fmt.Sprintf("good-%d\n", i)
+		write(l)
+		want[l] = true
+		if i == 40 || i == 41 {
+			write(fmt.Sprintf("BAD-%d\n", i))
+		}
+	}
+	write("BAD-last\n")
+	st.fail.Store(false)
+	waitFor(t, "the queue to drain", func() bool {
+		stats := s.Stats()
+		return stats.BacklogEvents == 0 && stats.ParkedEvents == 0
+	})
+	st.check(t, want)
+	stats := s.Stats()
+	if stats.DeadLetterEvents != 4 || stats.DeadLetterFile != filepath.Join(dir, deadLetterName) {
+		t.Fatalf("dead letters: %d events in %q, want 4", stats.DeadLetterEvents, stats.DeadLetterFile)
+	}
+	lines := deadLetters(t, dir)
+	if len(lines) != 4 {
+		t.Fatalf("dead-letter file: %q", lines)
+	}
+	for i, name := range []string{"BAD-first", "BAD-40", "BAD-41", "BAD-last"} {
+		var dl struct {
+			Rows, Error string
+			Events      int
+		}
+		if err := json.Unmarshal([]byte(lines[i]), &dl); err != nil || dl.Rows != name+"\n" || dl.Events != 1 ||
+			!strings.Contains(dl.Error, "cannot parse") {
+			t.Errorf("dead letter %d: %s (%v), want %s with its error", i, lines[i], err, name)
+		}
+	}
+	// The queue goes on.
+	write("after\n")
+	want["after\n"] = true
+	waitFor(t, "the next write", func() bool { return st.stored() == len(want) })
+	st.check(t, want)
+}
+
+// A refusal of every record is the store's, not the records': nothing is
+// dead-lettered, and once the store takes rows again all are stored once.
+func TestARefusalOfEveryRecordDeadLettersNothing(t *testing.T) {
+	dir := t.TempDir()
+	st := newMemStore()
+	st.refuseAll.Store(true)
+	s := open(t, dir, st, testOptions())
+	want := writeLines(t, s, "all", 60, 2)
+	waitFor(t, "the batch to be bisected", func() bool { return s.Stats().ParkedEvents > 0 })
+	want2 := writeLines(t, s, "more", 20, 1)
+	time.Sleep(200 * time.Millisecond) // retries, bisections, idle retries of the parked
+	if stats := s.Stats(); stats.DeadLetterEvents != 0 || len(deadLetters(t, dir)) != 0 || stats.StoredEvents != 0 {
+		t.Fatalf("while every record is refused: %+v, dead letters %q", stats, deadLetters(t, dir))
+	}
+	st.refuseAll.Store(false)
+	for l := range want2 {
+		want[l] = true
+	}
+	waitFor(t, "everything stored", func() bool {
+		stats := s.Stats()
+		return stats.BacklogEvents == 0 && stats.ParkedEvents == 0
+	})
+	st.check(t, want)
+	if stats := s.Stats(); stats.DeadLetterEvents != 0 || len(deadLetters(t, dir)) != 0 {
+		t.Fatalf("dead letters after the store came back: %+v", stats)
+	}
+}
+
+// A gateway stopped while bisecting (the parked records and the part in
+// flight on disk) resumes where it was: nothing lost, nothing stored twice,
+// each refused record dead-lettered.
+func TestStopWhileBisectingLosesAndDuplicatesNothing(t *testing.T) {
+	dir := t.TempDir()
+	for round := range 8 {
+		st := newMemStore()
+		st.refuse = "BAD"
+		st.fail.Store(true)
+		s := open(t, dir, st, testOptions())
+		want := map[string]bool{}
+		for i := range 64 {
+			l := fmt.Sprintf("r%d-%d\n", round, i)
+			if i%9 == 0 {
+				l = fmt.Sprintf("BAD-%d-%d\n", round, i)
+			} else {
+				want[l] = true
+			}
+			if err := s.Write(context.Background(), []byte(l), 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		st.fail.Store(false)
+		// Stop at some point of the bisection.
+		waitFor(t, "the bisection to begin", func() bool { return s.Stats().InsertErrors >= int64(3+round) })
+		s.Close(expired())
+		s2 := open(t, dir, st, testOptions())
+		waitFor(t, "the rest", func() bool {
+			stats := s2.Stats()
+			return stats.BacklogEvents == 0 && stats.ParkedEvents == 0
+		})
+		st.check(t, want)
+		s2.Close(expired())
+	}
+	if got := len(deadLetters(t, dir)); got != 8*8 {
+		t.Fatalf("%d dead letters, want 64 (8 refused records in each of 8 rounds)", got)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/calltrail/calltrail/gateway/store/chdb"
@@ -159,16 +160,51 @@ func (e *Embedded) Insert(ctx context.Context, table string, columns []string, f
 	var q strings.Builder
 	fmt.Fprintf(&q, "INSERT INTO %s (%s)", table, strings.Join(columns, ", "))
 	if token != "" {
-		fmt.Fprintf(&q, " SETTINGS insert_deduplication_token = '%s'", escape(token))
+		// The token makes a retried insert a no-op in a table that
+		// remembers tokens (events_raw). The second setting makes the
+		// materialized views (sessions_mv) take the retried block anyway
+		// and deduplicate it on their own: when the first attempt stored
+		// the rows and then failed in a view, a retry dropped at the source
+		// table would never reach the view. Its default has changed
+		// between ClickHouse versions (0 on older servers), so say it.
+		fmt.Fprintf(&q, " SETTINGS insert_deduplication_token = '%s', deduplicate_blocks_in_dependent_materialized_views = 1", escape(token))
 	}
 	fmt.Fprintf(&q, " FORMAT %s\n", format)
 	query := make([]byte, 0, q.Len()+len(data))
 	query = append(append(query, q.String()...), data...)
 	_, err := e.run(ctx, e.write, query, "", nil)
-	if err != nil {
-		return fmt.Errorf("insert into %s: %w", table, err)
+	switch {
+	case err == nil:
+		return nil
+	case refusedData(err):
+		return fmt.Errorf("insert into %s: %w: %w", table, ErrBadData, err)
 	}
-	return nil
+	return fmt.Errorf("insert into %s: %w", table, err)
+}
+
+// dataErrors are ClickHouse's error codes for input it cannot take, raised
+// while the rows are parsed or checked, before anything is written:
+// CANNOT_PARSE_TEXT, CANNOT_PARSE_QUOTED_STRING,
+// CANNOT_PARSE_INPUT_ASSERTION_FAILED, CANNOT_PARSE_DATE,
+// CANNOT_PARSE_DATETIME, CANNOT_CONVERT_TYPE, CANNOT_PARSE_NUMBER,
+// INCORRECT_DATA, TOO_LARGE_STRING_SIZE, VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE,
+// CANNOT_PARSE_UUID, ILLEGAL_SYNTAX_FOR_DATA_TYPE,
+// CANNOT_PARSE_DOMAIN_VALUE_FROM_STRING, CANNOT_PARSE_BOOL, VIOLATED_CONSTRAINT.
+var dataErrors = map[int]bool{6: true, 26: true, 27: true, 38: true, 41: true, 70: true, 72: true,
+	117: true, 131: true, 321: true, 376: true, 377: true, 441: true, 467: true, 469: true}
+
+var errorCode = regexp.MustCompile(`Code: (\d+)\.`)
+
+// refusedData tells an error of ErrBadData's kind. One raised in a
+// materialized view is not: the source table has stored the rows by then.
+func refusedData(err error) bool {
+	msg := err.Error()
+	m := errorCode.FindStringSubmatch(msg)
+	if m == nil || strings.Contains(msg, "while pushing to view") {
+		return false
+	}
+	code, _ := strconv.Atoi(m[1])
+	return dataErrors[code]
 }
 
 // run executes on c. chDB cannot interrupt a statement, so a cancelled

@@ -35,5 +35,13 @@ type Store interface {
 	Close() error
 }
 
+// ErrBadData marks an insert the engine refused for the rows themselves (a
+// value that does not parse, a broken CHECK constraint), raised before it
+// stored any of them: the same rows fail the same way every time, while a
+// part of them may be taken. Any other insert error may come from the store
+// as a whole, or follow a partial store (a materialized view that failed
+// after its source table took the rows).
+var ErrBadData = errors.New("the store refused the rows")
+
 // ErrReadOnly marks an analyst's statement that does not only read.
 var ErrReadOnly = errors.New("only reads are allowed here")
