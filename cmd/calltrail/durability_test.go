@@ -88,17 +88,8 @@ func startGateway(t *testing.T, data string) *gateway {
 // that a relative --data is tested the way `make run` passes it.
 func startGatewayIn(t *testing.T, dir, data string) *gateway {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "serve", "--data", data, "--listen", "127.0.0.1:0",
+	cmd, pipe := startServe(t, dir, "--data", data, "--listen", "127.0.0.1:0",
 		"--api-token", testToken, "--batch-wait", "50ms", "--shutdown-timeout", "20s")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CALLTRAIL_TEST_MAIN=1")
-	pipe, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	g := &gateway{cmd: cmd, exited: make(chan error, 1)}
 	urls := make(chan string, 1)
 	go func() {
@@ -133,6 +124,23 @@ func startGatewayIn(t *testing.T, dir, data string) *gateway {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// startServe starts `calltrail serve` with args as a child process in dir
+// ("" for this one's) and returns it with its standard error.
+func startServe(t *testing.T, dir string, args ...string) (*exec.Cmd, io.Reader) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"serve"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CALLTRAIL_TEST_MAIN=1")
+	pipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, pipe
 }
 
 func (g *gateway) log() string {

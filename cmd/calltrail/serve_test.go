@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -53,16 +52,8 @@ func TestServeAnswers503WhileStarting(t *testing.T) {
 	if err := syscall.Mkfifo(sheet, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "serve", "--data", filepath.Join(dir, "data"), "--listen", "127.0.0.1:0",
+	cmd, pipe := startServe(t, "", "--data", filepath.Join(dir, "data"), "--listen", "127.0.0.1:0",
 		"--api-token", testToken, "--channels", sheet)
-	cmd.Env = append(os.Environ(), "CALLTRAIL_TEST_MAIN=1")
-	pipe, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	urls := make(chan string, 1)
 	go func() {

@@ -135,17 +135,11 @@ func TestBodyLimitsByRoute(t *testing.T) {
 func TestCompressedBodies(t *testing.T) {
 	g := servertest.Start(t)
 	send := func(encoding string, body []byte) (int, answer) {
-		req, _ := http.NewRequest(http.MethodPost, g.URL+"/v1/events", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "text/plain")
-		req.Header.Set("Content-Encoding", encoding)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
+		code, b := g.Request(t, http.MethodPost, "/v1/events",
+			map[string]string{"Content-Type": "text/plain", "Content-Encoding": encoding}, string(body))
 		var a answer
-		_ = json.NewDecoder(resp.Body).Decode(&a)
-		return resp.StatusCode, a
+		_ = json.Unmarshal(b, &a)
+		return code, a
 	}
 
 	bomb := gzipped(make([]byte, 50<<20)) // 50 MiB of zeros in ~50 KB
