@@ -899,6 +899,14 @@ func TestEventsUseTheCurrentSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The tabs share the queue in localStorage, and its read-modify-write is
+	// not atomic across tabs: let the second tab's page view go, and close
+	// the tab, before the first records anything.
+	if _, err := chromedp.Run(tctx, chromedp.Poll[bool]("JSON.parse(localStorage._calltrail_q || '[]').length == 0")); err != nil {
+		t.Fatal(err)
+	}
+	tcancel()
+	cancel()
 	if second == first {
 		t.Fatalf("the campaign arrival kept session %s", first)
 	}
@@ -932,12 +940,14 @@ func TestBackoffGrowsPerAttempt(t *testing.T) {
 	eval[chromedp.Void](e, `localStorage._calltrail_q = JSON.stringify(['a', 'b', 'c'].map((s, i) => [
 		'test 0123456789abcdef0123456789abcdef old-' + s,
 		{id: crypto.randomUUID(), type: 'custom', name: 'n' + i, ts: Date.now(), url: location.href}]))`)
-	start := time.Now()
 	e.open(e.URL + "/demo/index.html")
-	deadline := start.Add(6 * time.Second)
+	// Per attempt, the second retry comes at most 1.5 + 3 s after the first
+	// try. Counted per batch, the first retry would wait 8 s × 0.5–1.5 (the
+	// fourth failure's step) and the second 128 s × 0.5–1.5.
+	deadline := time.Now().Add(8 * time.Second)
 	for e.posts.Load() < 12 {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d posts in 6 s; want 4 batches tried three times (two retries after 0.5–1.5 s and 1–3 s)", e.posts.Load())
+			t.Fatalf("%d posts in 8 s; want 4 batches tried three times (two retries after 0.5–1.5 s and 1–3 s)", e.posts.Load())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
