@@ -6,7 +6,8 @@ package collectorjs_test
 // browser and the gateway sits a small front server, playing the site's own
 // origin: it serves the freshly built script (so the test runs the source,
 // not whatever was last bundled into the gateway), a few test pages, and can
-// make the events endpoint fail like an overloaded or unreachable gateway.
+// make the events endpoint and the pixel fail like an overloaded or
+// unreachable gateway.
 
 import (
 	"context"
@@ -43,7 +44,7 @@ func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
 
 var uidPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
-// Front-server modes for POST /v1/events.
+// Front-server modes for POST /v1/events (and GET /v1/p.gif).
 const (
 	pass        = iota // forward to the gateway
 	unavailable        // 503 with Retry-After, as a gateway that cannot store
@@ -99,8 +100,11 @@ type env struct {
 	port  string
 	mode  atomic.Int32
 	posts atomic.Int32 // POST /v1/events requests that reached the front
-	hosts sync.Map     // Host headers those requests were sent to
-	ctx   context.Context
+	// GET /v1/p.gif requests (the script's fallback) that reached the front;
+	// the modes apply to them too: a gateway that is down is down for both.
+	pixels atomic.Int32
+	hosts  sync.Map // Host headers those requests were sent to
+	ctx    context.Context
 }
 
 // newEnv starts a gateway, the front server with the given test pages
@@ -135,9 +139,13 @@ func newEnv(t *testing.T, pages map[string]string) *env {
 			}
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			w.Write([]byte(strings.ReplaceAll(html, "{{FRONT}}", e.URL)))
-		case r.URL.Path == "/v1/events" && r.Method == http.MethodPost:
-			e.posts.Add(1)
-			e.hosts.Store(r.Host, true)
+		case r.URL.Path == "/v1/events" && r.Method == http.MethodPost, r.URL.Path == "/v1/p.gif":
+			if r.Method == http.MethodPost {
+				e.posts.Add(1)
+				e.hosts.Store(r.Host, true)
+			} else {
+				e.pixels.Add(1)
+			}
 			switch e.mode.Load() {
 			case unavailable:
 				w.Header().Set("Access-Control-Allow-Origin", "*")
@@ -778,5 +786,169 @@ func TestConsentRequired(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	if e.cookie("_biz_uid") != nil || e.posts.Load() != posts || eval[bool](e, "calltrail.uid() !== undefined") {
 		t.Errorf("tracking after withdrawal: cookies %v, posts %d → %d", e.cookies(), posts, e.posts.Load())
+	}
+}
+
+func TestFormAndSPAKeepTheAdSession(t *testing.T) {
+	// An ad landing page: external referrer plus campaign parameters. A form
+	// submit on it and SPA navigations (including back to the landing URL,
+	// whose query string still holds the campaign) are direct: one session.
+	e := newEnv(t, map[string]string{"ad.html": testPage("", "",
+		`<form id="lead" onsubmit="event.preventDefault()"><input type="email" name="email" value="ad@example.com"></form>`)})
+	landing := e.URL + "/t/ad.html?utm_source=google&utm_medium=cpc&gclid=EAIa-ad"
+	e.openFrom(landing, "https://www.google.com/")
+	sid := eval[string](e, "calltrail.sessionId()")
+	eval[chromedp.Void](e, "document.getElementById('lead').requestSubmit()")
+	eval[chromedp.Void](e, "history.pushState({}, '', '/t/ad/next'); history.back()")
+	e.wait("location.search.includes('gclid') && history.length > 1")
+	e.wait("JSON.parse(localStorage._calltrail_q || '[]').length == 0 && calltrail.sessionId()")
+	if got := eval[string](e, "calltrail.sessionId()"); got != sid {
+		t.Errorf("session cookie %s after the submit and SPA navigation, want %s", got, sid)
+	}
+	rows := e.rows(4, "SELECT type, url, session_id FROM events ORDER BY event_time")
+	for _, r := range rows {
+		if r.str("session_id") != sid {
+			t.Errorf("%s %s in session %s, want the landing's %s", r.str("type"), r.str("url"), r.str("session_id"), sid)
+		}
+	}
+	if rows[3].str("url") != landing || rows[3].str("type") != "page_view" {
+		t.Errorf("last event %v, want the page view of the landing URL after history.back()", rows[3])
+	}
+	e.rows(1, "SELECT 1 FROM sessions WHERE session_id = '%s' AND gclid = 'EAIa-ad' AND pageviews = 3", sid)
+}
+
+func TestCampaignParametersInAnyCase(t *testing.T) {
+	// The gateway reads campaign parameters case-insensitively; so does the
+	// session rule: other campaign parameters, a new session.
+	e := newEnv(t, nil)
+	e.open(e.URL + "/demo/index.html?utm_source=newsletter")
+	first := eval[string](e, "calltrail.sessionId()")
+	e.open(e.URL + "/demo/pricing.html?UTM_Source=Partner")
+	if second := eval[string](e, "calltrail.sessionId()"); second == first {
+		t.Errorf("?UTM_Source=Partner kept the session %s of ?utm_source=newsletter", first)
+	}
+}
+
+func TestPixelFallbackWithoutFetchAndBeacon(t *testing.T) {
+	// A browser (or a page's content policy) without fetch and sendBeacon:
+	// page views go by the pixel, under the script's own uid, session and
+	// event id; other events wait in the queue.
+	e := newEnv(t, map[string]string{"nofetch.html": testPage(
+		`<script>window.fetch = undefined; delete window.fetch; delete Navigator.prototype.sendBeacon</script>`, "", "")})
+	e.open(e.URL + "/t/nofetch.html?utm_source=newsletter")
+	if eval[bool](e, "!!(window.fetch || navigator.sendBeacon)") {
+		t.Fatal("the page still has fetch or sendBeacon")
+	}
+	uid := eval[string](e, "calltrail.uid()")
+	sid := eval[string](e, "calltrail.sessionId()")
+	id := eval[string](e, "JSON.parse(localStorage._calltrail_q || '[]').map(x => x[1].id).join()")
+	e.sent()
+	r := e.rows(1, `SELECT toString(event_id) AS id, uid, session_id, source, url, utm_source, title FROM events WHERE type = 'page_view'`)[0]
+	if r.str("uid") != uid || r.str("session_id") != sid || r.str("source") != "pixel" ||
+		r.str("url") != e.URL+"/t/nofetch.html?utm_source=newsletter" || r.str("utm_source") != "newsletter" || r.str("title") != "test" {
+		t.Errorf("page view row %v; want uid %s, session %s, by the pixel", r, uid, sid)
+	}
+	if id != "" && r.str("id") != id {
+		t.Errorf("stored event id %s, the queued event's id %s", r.str("id"), id)
+	}
+	if got := eval[string](e, "calltrail.sessionId()"); got != sid {
+		t.Errorf("session cookie %s after the pixel, want the script's %s", got, sid)
+	}
+	e.rows(1, "SELECT 1 FROM sessions WHERE session_id = '%s' AND uid = '%s' AND pageviews = 1", sid, uid)
+	// A chat cannot go by the pixel: it stays queued for a page that can post it.
+	eval[chromedp.Void](e, "calltrail.track('chat')")
+	time.Sleep(300 * time.Millisecond)
+	if q := eval[string](e, "JSON.parse(localStorage._calltrail_q).map(x => x[1].type).join()"); q != "chat" {
+		t.Errorf("queue %q, want the chat", q)
+	}
+}
+
+func TestOversizedEventDoesNotDropItsBatch(t *testing.T) {
+	e := newEnv(t, nil)
+	e.mode.Store(unavailable)
+	e.open(e.URL + "/demo/index.html")
+	// An event far over the gateway's 64 KiB body limit, queued next to the
+	// page view: both would make one batch.
+	eval[chromedp.Void](e, "calltrail.track('huge', {blob: 'x'.repeat(70000)})")
+	e.wait("JSON.parse(localStorage._calltrail_q || '[]').length == 2")
+	e.mode.Store(pass)
+	before := e.posts.Load()
+	eval[chromedp.Void](e, "dispatchEvent(new Event('online'))")
+	e.sent()
+	e.rows(1, "SELECT 1 FROM events WHERE type = 'page_view' AND url = '%s'", e.URL+"/demo/index.html")
+	time.Sleep(1500 * time.Millisecond) // longer than the first backoff
+	if n := e.posts.Load() - before; n != 2 {
+		t.Errorf("%d posts, want 2: the page view, and the oversized event once (413, not retried)", n)
+	}
+	e.rows(0, "SELECT 1 FROM events WHERE type = 'custom'")
+}
+
+func TestEventsUseTheCurrentSession(t *testing.T) {
+	e := newEnv(t, nil)
+	e.open(e.URL + "/demo/index.html")
+	first := eval[string](e, "calltrail.sessionId()")
+	// Another tab arrives from a campaign: a new session, for every tab.
+	ctx, cancel := chromedp.NewContext(e.ctx)
+	defer cancel()
+	tctx, tcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer tcancel()
+	if _, err := chromedp.Run(tctx, chromedp.Navigate(e.URL+"/demo/pricing.html?utm_source=newsletter")); err != nil {
+		t.Fatal(err)
+	}
+	second, err := chromedp.Run(tctx, chromedp.Poll[string]("window.calltrail && calltrail.sessionId()"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The tabs share the queue in localStorage, and its read-modify-write is
+	// not atomic across tabs: let the second tab's page view go, and close
+	// the tab, before the first records anything.
+	if _, err := chromedp.Run(tctx, chromedp.Poll[bool]("JSON.parse(localStorage._calltrail_q || '[]').length == 0")); err != nil {
+		t.Fatal(err)
+	}
+	tcancel()
+	cancel()
+	if second == first {
+		t.Fatalf("the campaign arrival kept session %s", first)
+	}
+	// Back in the first tab: a chat belongs to the current session.
+	eval[chromedp.Void](e, "calltrail.track('chat')")
+	// Thirty minutes without a page view or form submit: the cookie is gone
+	// (here: deleted, as its max-age would). The next event starts a new
+	// session rather than joining the expired one, and later events share it.
+	eval[chromedp.Void](e, "document.cookie = '_biz_sid=; path=/; max-age=0'")
+	eval[chromedp.Void](e, "calltrail.track('after_idle'); calltrail.identify({email: 'idle@example.com'})")
+	third := eval[string](e, "calltrail.sessionId() || ''")
+	if third == "" || third == first || third == second {
+		t.Fatalf("after the session expired: cookie %q (sessions so far %s, %s)", third, first, second)
+	}
+	e.sent()
+	rows := e.rows(3, "SELECT type, session_id FROM events WHERE type != 'page_view' ORDER BY event_time")
+	for i, want := range []string{second, third, third} {
+		if rows[i].str("session_id") != want {
+			t.Errorf("%s in session %s, want %s", rows[i].str("type"), rows[i].str("session_id"), want)
+		}
+	}
+}
+
+func TestBackoffGrowsPerAttempt(t *testing.T) {
+	// Four batches (four envelope keys) fail together: that is one failed
+	// attempt, and the next retry comes after the first backoff step
+	// (0.5–1.5 s), the one after that 1–3 s later.
+	e := newEnv(t, map[string]string{"plain.html": "<!doctype html><title>no script</title>"})
+	run(e, chromedp.Navigate(e.URL+"/t/plain.html")) // the site's origin, without the script
+	e.mode.Store(unavailable)
+	eval[chromedp.Void](e, `localStorage._calltrail_q = JSON.stringify(['a', 'b', 'c'].map((s, i) => [
+		'test 0123456789abcdef0123456789abcdef old-' + s,
+		{id: crypto.randomUUID(), type: 'custom', name: 'n' + i, ts: Date.now(), url: location.href}]))`)
+	e.open(e.URL + "/demo/index.html")
+	// Per attempt, the second retry comes at most 1.5 + 3 s after the first
+	// try. Counted per batch, the first retry would wait 8 s × 0.5–1.5 (the
+	// fourth failure's step) and the second 128 s × 0.5–1.5.
+	deadline := time.Now().Add(8 * time.Second)
+	for e.posts.Load() < 12 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d posts in 8 s; want 4 batches tried three times (two retries after 0.5–1.5 s and 1–3 s)", e.posts.Load())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -1,7 +1,9 @@
 // Settings from the embedding <script> tag's data-* attributes. Read once,
 // while the script runs: document.currentScript is null afterwards.
 
-const script = document.currentScript as HTMLScriptElement
+import { d } from './util'
+
+const script = d.currentScript as HTMLScriptElement
 
 export const cfg = (name: string) => script.getAttribute('data-' + name)
 

@@ -5,12 +5,16 @@
 import { cfg } from './config'
 import { d, loc } from './util'
 
-export const get = (name: string): string | undefined => d.cookie.match('(^|; )' + name + '=([^;]*)')?.[2]
+// Names are given without the prefix all the script's cookies share: get('uid')
+// reads _biz_uid.
 
+export const get = (name: string): string | undefined => d.cookie.match('(^|; )_biz_' + name + '=([^;]*)')?.[2]
+
+// (protocol > 'https' holds for 'https:', not for 'http:'.)
 const write = (name: string, value: string | number, maxAge: number, domain: string) =>
   (d.cookie =
-    name + '=' + value + ';path=/;max-age=' + maxAge + (domain && ';domain=' + domain) +
-    ';samesite=lax' + (loc.protocol == 'https:' ? ';secure' : ''))
+    '_biz_' + name + '=' + value + ';path=/;max-age=' + maxAge + (domain && ';domain=' + domain) +
+    ';samesite=lax' + (loc.protocol > 'https' ? ';secure' : ''))
 
 let domain: string | undefined
 
@@ -20,22 +24,20 @@ let domain: string | undefined
 // where none sticks (localhost) get host-only cookies. Computed on first use,
 // so that nothing is written before consent.
 export const cookieDomain = () => {
-  if (domain == null) {
-    domain = cfg('cookie-domain') || ''
-    const labels = loc.hostname.split('.')
-    for (let i = 1, probe; !domain && i++ < labels.length; )
-      write('_biz_probe', 1, 9, (probe = labels.slice(-i).join('.'))),
-        get('_biz_probe') && write('_biz_probe', '', 0, (domain = probe))
-  }
+  // (The loop's first clause sets domain from data-cookie-domain.)
+  if (domain == null)
+    for (
+      let i = 1, labels = loc.hostname.split('.'), probe = (domain = cfg('cookie-domain') || '');
+      !domain && i++ < labels.length;
+    )
+      write('probe', 1, 9, (probe = labels.slice(-i).join('.'))),
+        get('probe') && write('probe', '', 0, (domain = probe))
   return domain
 }
 
-export const set = (name: string, value: string | number, maxAge: number) =>
-  write(name, value, maxAge, cookieDomain())
-
-// Deletes both the domain cookie and a host-only one of the same name (the
-// gateway's Set-Cookie, or an older script's, may have made either).
-export const del = (name: string) => {
-  set(name, '', 0)
-  write(name, '', 0, '')
-}
+// set(name, '', 0) deletes both the domain cookie and a host-only one of the
+// same name (the gateway's Set-Cookie, or an older script's, may have made
+// either).
+export const set = (name: string, value: string | number, maxAge: number) => (
+  maxAge || write(name, '', 0, ''), write(name, value, maxAge, cookieDomain())
+)

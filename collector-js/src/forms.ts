@@ -1,17 +1,19 @@
-// Form submits, seen in the capture phase on document so that no page
-// handler can hide them, and before the browser reads the form's data: the
-// hidden bizible_id / calltrail_uid inputs are filled in time to be posted
-// with the form (to the CRM, which then knows the visitor).
+// Form submits, seen in the capture phase on window (before document) so that
+// no page handler can hide them, and before the browser reads the form's
+// data: the hidden bizible_id / calltrail_uid inputs are filled in time to be
+// posted with the form (to the CRM, which then knows the visitor). A submit
+// is activity (it renews the session) and always direct.
 
 import { on, rec } from './events'
-import { uid, visit } from './session'
+import { uid } from './session'
 import { d } from './util'
 
-// form reports a submit of f: a form element, its id, or a jQuery object
-// (Bizible.Push('Form', $('#f')) in AJAX form snippets).
+// form reports a submit of f: a form element, its id or name, or a jQuery
+// object (Bizible.Push('Form', $('#f')) in AJAX form snippets).
 export const form = (f: any) => {
-  // An id (string) or a jQuery object has no .elements; its [0] is the form.
-  f = f?.elements ? f : d.getElementById(f) || f?.[0]
+  // An id or name (string) or a jQuery object has no .elements; document.forms
+  // finds the first, [0] is the jQuery object's form.
+  f = f?.elements ? f : d.forms[f] || f?.[0]
   if (on && f?.elements) {
     let email
     for (const i of f.elements) {
@@ -19,10 +21,9 @@ export const form = (f: any) => {
       // The first field of type email, or named like one, holding an address.
       if (!email && /email/i.test(i.type + ' ' + i.name) && /@/.test(i.value)) email = i.value
     }
-    visit('')
     // getAttribute: f.id / f.name would return an input named "id" / "name".
-    rec({ type: 'form_submit', form: f.getAttribute('id') || f.getAttribute('name'), email })
+    rec({ type: 'form_submit', form: f.getAttribute('id') || f.getAttribute('name'), email }, '')
   }
 }
 
-d.addEventListener('submit', (e) => form(e.target), true)
+addEventListener('submit', (e) => form(e.target), true)

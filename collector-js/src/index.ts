@@ -1,9 +1,5 @@
 // calltrail.js: the CallTrail site script. See ../ARCHITECTURE.md.
-import { init } from './api'
+// api.ts starts tracking when it loads (its page view goes 50 ms later, with
+// whatever earlier pages left in the queue); spa.ts then watches the history.
+import './api'
 import './spa'
-import { send } from './transport'
-
-init()
-// Events left by an earlier page (offline, gateway down) go now, even when
-// this page records nothing new.
-send()

@@ -7,7 +7,6 @@
 export type Ev = { id: string; type: string; ts: number; [k: string]: unknown }
 export type Entry = [string, Ev]
 
-const KEY = '_calltrail_q'
 const MAX = 100
 
 let mem: Entry[] = []
@@ -15,7 +14,7 @@ let mem: Entry[] = []
 // store(q) saves the queue; store() loads it (another tab may have changed it).
 export const store = (q?: Entry[]): Entry[] => {
   try {
-    q ? (localStorage[KEY] = JSON.stringify((mem = q))) : (mem = JSON.parse(localStorage[KEY]) || mem)
+    q ? (localStorage._calltrail_q = JSON.stringify((mem = q))) : (mem = JSON.parse(localStorage._calltrail_q) || mem)
   } catch {}
   return mem
 }
@@ -25,7 +24,6 @@ export const store = (q?: Entry[]): Entry[] => {
 // the session's channel.
 export const push = (e: Entry) => {
   const q = store()
-  if (q.length >= MAX) q.splice(q[0][1].type == 'page_view' ? 1 : 0, 1)
-  q.push(e)
-  store(q)
+  if (q[MAX - 1]) q.splice((q[0][1].type == 'page_view') as any, 1) // true: 1
+  store([...q, e])
 }

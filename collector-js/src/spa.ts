@@ -5,10 +5,8 @@ import { pv } from './events'
 
 for (const m of ['pushState', 'replaceState'] as const) {
   const orig = history[m]
-  history[m] = function (this: History, ...args: any[]) {
-    orig.apply(this, args as any)
-    pv()
-  }
+  // (pv ignores its argument: the original call runs first.)
+  history[m] = (...args: any[]) => pv(orig.apply(history, args as any))
 }
 
 addEventListener('popstate', pv)

@@ -4,15 +4,12 @@
 export const d = document
 export const w = window as any
 export const loc = location
+export const nav = navigator as any
 export const now = Date.now
-
-// One year and half an hour, in seconds (cookie max-age).
-export const YEAR = 31536000
-export const HALF_HOUR = 1800
 
 // n random bytes as 2n lowercase hex digits.
 export const hex = (n: number) =>
-  crypto.getRandomValues(new Uint8Array(n)).reduce((s, x) => s + (x + 256).toString(16).slice(1), '')
+  crypto.getRandomValues(new Uint8Array(n)).reduce((s, x) => s + (x | 256).toString(16).slice(1), '')
 
 // A random UUID with dashes and the version digit 4 (the variant bits are
 // left random, as in Marketo Measure's ids). crypto.randomUUID would be

@@ -135,31 +135,53 @@ func (s *Server) unavailableFor(c *fiber.Ctx, reason string, retryAfter int) err
 // transparentGIF is the smallest valid 1×1 transparent GIF.
 var transparentGIF = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
 
-// pixel is GET /v1/p.gif?site=…&url=…&ref=… for pages without JavaScript.
-// With no script to keep them, the visitor and session ids live in cookies the
-// gateway sets itself; the session cookie lasts 30 minutes from the last hit.
+// pixel is GET /v1/p.gif?site=…&url=…&ref=…&title=… for pages without
+// JavaScript. With no script to keep them, the visitor and session ids live in
+// cookies the gateway sets itself; the session cookie lasts 30 minutes from
+// the last hit.
+//
+// The site script uses it as its fallback when it can neither fetch nor
+// beacon, and then sends its own envelope and event: uid, sid, id, ts and
+// sent_at as in POST /v1/events. Given ids are validated as there (400 when
+// malformed), the event id makes a resend harmless, and the script keeps its
+// own session cookie: the gateway sets _biz_sid only when it chose the id.
 func (s *Server) pixel(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	if s.draining.Load() {
 		return s.unavailable(c, "shutting down")
 	}
-	uid := strings.Clone(c.Cookies("_biz_uid"))
-	if !ingest.ValidUID(uid) {
-		uid = newUID()
+	uid := strings.Clone(c.Query("uid"))
+	if uid == "" {
+		if uid = strings.Clone(c.Cookies("_biz_uid")); !ingest.ValidUID(uid) {
+			uid = newUID()
+		}
 	}
-	sid := strings.Clone(c.Cookies("_biz_sid"))
-	if !ingest.ValidSID(sid) {
-		// None yet, or not one a gateway or script made (a cookie of
-		// another app on the domain): a new session, not a 400 on
-		// every hit while the cookie lasts.
-		sid = randomHex(8)
+	sid := strings.Clone(c.Query("sid"))
+	ownSID := sid == ""
+	if ownSID {
+		if sid = strings.Clone(c.Cookies("_biz_sid")); !ingest.ValidSID(sid) {
+			// None yet, or not one a gateway or script made (a cookie of
+			// another app on the domain): a new session, not a 400 on
+			// every hit while the cookie lasts.
+			sid = randomHex(8)
+		}
 	}
 	now := time.Now().UTC()
+	id, ts, sentAt := strings.Clone(c.Query("id")), now.UnixMilli(), int64(0)
+	if id == "" {
+		id = uuid.NewString()
+	}
+	if q := c.Query("ts"); q != "" {
+		ts, _ = strconv.ParseInt(q, 10, 64) // 0 when malformed: rejected
+	}
+	if q := c.Query("sent_at"); q != "" {
+		sentAt, _ = strconv.ParseInt(q, 10, 64)
+	}
 	ev, _ := json.Marshal(map[string]any{
-		"id": uuid.NewString(), "type": "page_view", "ts": now.UnixMilli(),
+		"id": id, "type": "page_view", "ts": ts,
 		"url": c.Query("url"), "ref": c.Query("ref"), "title": c.Query("title"),
 	})
-	b := ingest.Body{Site: c.Query("site"), UID: uid, SID: sid, Events: []json.RawMessage{ev}}
+	b := ingest.Body{Site: c.Query("site"), UID: uid, SID: sid, SentAt: sentAt, Events: []json.RawMessage{ev}}
 	events, rejected := s.pipeline.Process(b, ingest.Request{
 		ReceivedAt: now, UserAgent: strings.Clone(c.Get(fiber.HeaderUserAgent)), Source: "pixel"})
 	if len(rejected) > 0 {
@@ -169,8 +191,10 @@ func (s *Server) pixel(c *fiber.Ctx) error {
 		return err
 	}
 	s.setUIDCookie(c, uid)
-	c.Cookie(&fiber.Cookie{Name: "_biz_sid", Value: sid, Path: "/", MaxAge: 30 * 60,
-		Domain: cookieDomain(c.Hostname()), Secure: c.Protocol() == "https", SameSite: fiber.CookieSameSiteLaxMode})
+	if ownSID {
+		c.Cookie(&fiber.Cookie{Name: "_biz_sid", Value: sid, Path: "/", MaxAge: 30 * 60,
+			Domain: cookieDomain(c.Hostname()), Secure: c.Protocol() == "https", SameSite: fiber.CookieSameSiteLaxMode})
+	}
 	c.Set(fiber.HeaderContentType, "image/gif")
 	return c.Send(transparentGIF)
 }

@@ -192,6 +192,55 @@ func TestPixel(t *testing.T) {
 	}
 }
 
+func TestPixelWithTheScriptsIDs(t *testing.T) {
+	// The site script's fallback: its own visitor, session, event id and
+	// times in the query. The ids win over any cookie, a resend is stored
+	// once, and the gateway leaves the script's session cookie alone.
+	g := servertest.Start(t)
+	const uid, sid = "0123456789abcdef0123456789abcdef", "3f9a0c41d2e7-1467730851"
+	id := uuid.NewString()
+	ts := time.Now().Add(-time.Hour).UnixMilli()
+	get := func(query string) *http.Response {
+		req, _ := http.NewRequest(http.MethodGet, g.URL+"/v1/p.gif?site=demo&url=https%3A%2F%2Fwww.example.com%2Fa&title=A"+query, nil)
+		req.Header.Set("User-Agent", browser)
+		req.Header.Set("Cookie", "_biz_uid=fedcba9876543210fedcba9876543210; _biz_sid=other")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	// sent_at 10 s after ts on the client's clock, which is an hour slow:
+	// the event happened 10 s before the gateway received it.
+	q := fmt.Sprintf("&uid=%s&sid=%s&id=%s&ts=%d&sent_at=%d", uid, sid, id, ts, ts+10_000)
+	for range 2 {
+		resp := get(q)
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/gif" {
+			t.Fatalf("pixel: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		for _, c := range resp.Cookies() {
+			if c.Name == "_biz_sid" {
+				t.Errorf("the pixel set _biz_sid=%s over the script's session", c.Value)
+			}
+			if c.Name == "_biz_uid" && c.Value != uid {
+				t.Errorf("the pixel set _biz_uid=%s, want %s", c.Value, uid)
+			}
+		}
+	}
+	got := g.Query(t, "SELECT count(), any(uid), any(session_id), toString(any(event_id)), any(title), "+
+		"dateDiff('second', any(event_time), any(received_at)) BETWEEN 9 AND 12 FROM events")
+	if want := fmt.Sprintf("1\t%s\t%s\t%s\tA\t1\n", uid, sid, id); got != want {
+		t.Fatalf("pixel events: %q, want %q", got, want)
+	}
+	// Malformed ids are refused, not replaced.
+	for _, bad := range []string{"&uid=XYZ", "&sid=a%20b", "&id=42", "&ts=yesterday"} {
+		if resp := get(bad); resp.StatusCode != 400 {
+			t.Errorf("pixel with %s: %d, want 400", bad, resp.StatusCode)
+		}
+	}
+}
+
 func TestSQLAPI(t *testing.T) {
 	g := servertest.Start(t)
 	post(t, g.URL+"/v1/events", "text/plain", eventsBody(pageView(uuid.NewString(), "https://example.com/")))
