@@ -263,6 +263,11 @@ func (d *drainer) send() bool {
 			s.tokenFor(d.cur, b.start, end, data))
 		if err == nil {
 			todo, refused, delay, stored = todo[:len(todo)-1], 0, s.opts.RetryMin, true
+			// Before the checkpoint passes this part: a stop before the
+			// retry of the parked records below must not lose the witness.
+			if err := s.parked.witness(); err != nil {
+				s.opts.Log.Error("spool: cannot write the parked file", "err", err)
+			}
 			d.stored(rows, end)
 			continue
 		}
@@ -278,7 +283,7 @@ func (d *drainer) send() bool {
 					todo = append(todo[:len(todo)-1], span{mid, part.hi}, span{part.lo, mid})
 					refused, delay = 0, s.opts.RetryMin
 					continue
-				case d.park(part, end, data, err):
+				case d.park(part, end, data, err, stored):
 					todo, refused, delay = todo[:len(todo)-1], 0, s.opts.RetryMin
 					continue
 				}
@@ -366,16 +371,18 @@ func (d *drainer) failed(err error, rows int) {
 }
 
 // park sets aside a single record the store refused, and confirms it: it
-// has left the queue for the parked file. False when it cannot be parked
+// has left the queue for the parked file; witnessed, when the store has
+// taken another part of its batch already. False when it cannot be parked
 // (too much is parked already, or the file cannot be written): the record
 // is then retried where it is.
-func (d *drainer) park(p span, end int64, data []byte, refusal error) bool {
+func (d *drainer) park(p span, end int64, data []byte, refusal error, witnessed bool) bool {
 	s := d.s
 	if s.stats.parked.Load() >= maxParkedEvents {
 		return false
 	}
 	rec := d.b.recs[p.lo]
-	r := parkedRecord{Seg: d.cur, Start: d.b.start, End: end, Rows: rec.rows, Time: rec.time, Data: slices.Clone(data)}
+	r := parkedRecord{Seg: d.cur, Start: d.b.start, End: end, Rows: rec.rows, Time: rec.time, Data: slices.Clone(data),
+		Witnessed: witnessed}
 	if err := s.parked.add(r); err != nil {
 		s.opts.Log.Error("spool: cannot park a refused record", "err", err)
 		return false
@@ -389,7 +396,8 @@ func (d *drainer) park(p span, end int64, data []byte, refusal error) bool {
 }
 
 // retryParked tries the parked records again: each stored is resolved.
-// Witnessed (the store has just taken other rows of a batch), one refused
+// Witnessed (the store has just taken other rows of a batch, or has since
+// the record was parked: a witness that survives a restart), one refused
 // for its rows again is dead-lettered; otherwise it stays parked. Any other
 // error is the store's: the rest waits.
 func (d *drainer) retryParked(witnessed bool) {
@@ -408,7 +416,7 @@ func (d *drainer) retryParked(witnessed bool) {
 			s.stats.stored.Add(int64(r.Rows))
 		case !errors.Is(err, store.ErrBadData):
 			return
-		case !witnessed:
+		case !witnessed && !r.Witnessed:
 			i++
 			continue
 		default:

@@ -18,7 +18,8 @@ import (
 // again, written to the dead-letter file for a person to look at. A refusal of every row (a table
 // that no longer matches the queue's columns) thus dead-letters nothing:
 // the parked records wait, tried again now and then while the queue is idle
-// (a refusal then proves nothing), and past maxParkedEvents a refused record
+// (a refusal then proves nothing, unless the store took other rows since the
+// record was parked), and past maxParkedEvents a refused record
 // is retried where it is instead.
 //
 // The parked file (DATA/spool/parked) holds one JSON line per record parked
@@ -26,6 +27,15 @@ import (
 // the checkpoint moves on. A record is parked under its place in the queue,
 // so its token is the one it had there: a crash between its insert and its
 // "resolved" line stores it once.
+//
+// That the store took other rows after a record was refused (the witness
+// that makes a second refusal the record's own) is kept in the file too: a
+// record parked after a part of its batch was stored is parked Witnessed,
+// and a "witness" line, written before the checkpoint moves past a stored
+// part, marks every record above it. Kept only in memory, it was lost when
+// the gateway stopped between the end of a bisection and the retry of the
+// parked records: with the whole batch confirmed, nothing was left to store
+// after the restart, and the records stayed parked for good.
 type parkedSet struct {
 	f    *os.File
 	recs []parkedRecord
@@ -39,6 +49,12 @@ type parkedRecord struct {
 	Time     int64  `json:"time"`           // when it was accepted, Unix ms
 	Data     []byte `json:"data,omitempty"` // the rows as queued
 	Resolved bool   `json:"resolved,omitempty"`
+	// Witnessed: the store has taken other rows since this record was
+	// refused; refused again, it is dead-lettered.
+	Witnessed bool `json:"witnessed,omitempty"`
+	// Witness marks a line that is no record: every record above it is
+	// Witnessed.
+	Witness bool `json:"witness,omitempty"`
 }
 
 // maxParkedEvents bounds what is parked while no insert succeeds: past it a
@@ -59,6 +75,12 @@ func openParked(path string, cp checkpoint) (*parkedSet, error) {
 		var r parkedRecord
 		if json.Unmarshal(line, &r) != nil {
 			continue // empty, or torn by a crash before the checkpoint moved
+		}
+		if r.Witness {
+			for i := range recs {
+				recs[i].Witnessed = true
+			}
+			continue
 		}
 		recs = slices.DeleteFunc(recs, func(x parkedRecord) bool { return x.Seg == r.Seg && x.Start == r.Start })
 		if !r.Resolved && (r.Seg < cp.seg || r.Seg == cp.seg && r.Start < cp.off) {
@@ -92,6 +114,21 @@ func (p *parkedSet) add(r parkedRecord) error {
 		return err
 	}
 	p.recs = append(p.recs, r)
+	return nil
+}
+
+// witness records durably that the store has taken other rows since every
+// record parked now was refused.
+func (p *parkedSet) witness() error {
+	if !slices.ContainsFunc(p.recs, func(r parkedRecord) bool { return !r.Witnessed }) {
+		return nil
+	}
+	if err := p.append(parkedRecord{Witness: true}); err != nil {
+		return err
+	}
+	for i := range p.recs {
+		p.recs[i].Witnessed = true
+	}
 	return nil
 }
 

@@ -131,6 +131,26 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// waitEmpty waits until s has nothing in its backlog and nothing parked,
+// and says which of the two is stuck when it times out.
+func waitEmpty(t *testing.T, what string, s *Spool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st := s.Stats()
+		if st.BacklogEvents == 0 && st.ParkedEvents == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s: backlog_events %d, parked_events %d "+
+				"(stored %d, batches %d, dead-lettered %d, insert errors %d, store error %q)",
+				what, st.BacklogEvents, st.ParkedEvents, st.StoredEvents, st.Batches,
+				st.DeadLetterEvents, st.InsertErrors, st.StoreError)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // writeLines writes n records of k lines each from many goroutines and
 // returns the lines.
 func writeLines(t *testing.T, s *Spool, prefix string, n, k int) map[string]bool {
@@ -602,10 +622,7 @@ func TestStopWhileBisectingLosesAndDuplicatesNothing(t *testing.T) {
 		waitFor(t, "the bisection to begin", func() bool { return s.Stats().InsertErrors >= int64(3+round) })
 		s.Close(expired())
 		s2 := open(t, dir, st, testOptions())
-		waitFor(t, "the rest", func() bool {
-			stats := s2.Stats()
-			return stats.BacklogEvents == 0 && stats.ParkedEvents == 0
-		})
+		waitEmpty(t, fmt.Sprintf("the rest after the restart (round %d)", round), s2)
 		st.check(t, want)
 		s2.Close(expired())
 	}
