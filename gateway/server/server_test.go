@@ -410,15 +410,8 @@ func TestPutChannels(t *testing.T) {
 		t.Fatalf("before: %q", got)
 	}
 	put := func(sheet string) (int, string) {
-		req, _ := http.NewRequest(http.MethodPut, g.URL+"/v1/channels", strings.NewReader(sheet))
-		req.Header.Set(auth[0], auth[1])
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		code, b := g.Request(t, http.MethodPut, "/v1/channels", map[string]string{auth[0]: auth[1]}, sheet)
+		return code, string(b)
 	}
 	if code, body := put("Channel,Subchannel,Medium\nAudio,Podcasts,audio;podcast\nOther,,\nDirect,,,,\n"); code != 400 || !strings.Contains(body, `"line":4`) {
 		t.Fatalf("bad sheet: %d %s", code, body)

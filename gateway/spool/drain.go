@@ -249,12 +249,12 @@ const bisectAfter = 3
 // whole: the same rows are retried until they are taken.
 func (d *drainer) send() bool {
 	s, b := d.s, &d.b
-	todo := []span{{0, len(b.recs)}} // parts still to send, the next last
+	pending := []span{{0, len(b.recs)}} // parts still to send, the next last
 	refused := 0                     // refusals in a row of the next part
 	stored := false                  // some part was stored
 	delay := s.opts.RetryMin
-	for len(todo) > 0 {
-		part := todo[len(todo)-1]
+	for len(pending) > 0 {
+		part := pending[len(pending)-1]
 		end, data, rows := d.part(part)
 		if !d.intend(end) {
 			return false
@@ -262,7 +262,7 @@ func (d *drainer) send() bool {
 		err := s.store.Insert(context.Background(), s.opts.Table, s.opts.Columns, s.opts.Format, data,
 			s.tokenFor(d.cur, b.start, end, data))
 		if err == nil {
-			todo, refused, delay, stored = todo[:len(todo)-1], 0, s.opts.RetryMin, true
+			pending, refused, delay, stored = pending[:len(pending)-1], 0, s.opts.RetryMin, true
 			// Before the checkpoint passes this part: a stop before the
 			// retry of the parked records below must not lose the witness.
 			if err := s.parked.witness(); err != nil {
@@ -280,11 +280,11 @@ func (d *drainer) send() bool {
 				switch {
 				case part.hi-part.lo > 1:
 					mid := part.lo + (part.hi-part.lo)/2
-					todo = append(todo[:len(todo)-1], span{mid, part.hi}, span{part.lo, mid})
+					pending = append(pending[:len(pending)-1], span{mid, part.hi}, span{part.lo, mid})
 					refused, delay = 0, s.opts.RetryMin
 					continue
 				case d.park(part, end, data, err, stored):
-					todo, refused, delay = todo[:len(todo)-1], 0, s.opts.RetryMin
+					pending, refused, delay = pending[:len(pending)-1], 0, s.opts.RetryMin
 					continue
 				}
 			}
