@@ -250,8 +250,8 @@ const bisectAfter = 3
 func (d *drainer) send() bool {
 	s, b := d.s, &d.b
 	pending := []span{{0, len(b.recs)}} // parts still to send, the next last
-	refused := 0                     // refusals in a row of the next part
-	stored := false                  // some part was stored
+	refused := 0                        // refusals in a row of the next part
+	stored := false                     // some part was stored
 	delay := s.opts.RetryMin
 	for len(pending) > 0 {
 		part := pending[len(pending)-1]
